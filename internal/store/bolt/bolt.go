@@ -1,0 +1,131 @@
+// Package bolt is the embedded Store backend: one bbolt file in the data
+// directory, every committed transaction fsynced before it returns.
+package bolt
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	bbolt "go.etcd.io/bbolt"
+
+	"github.com/cutover/cutover/internal/store"
+)
+
+var _ store.Store = (*Store)(nil)
+
+// Store is a store.Store backed by a bbolt database file.
+type Store struct {
+	db *bbolt.DB
+}
+
+// Open opens (creating if needed) the database file path. It waits up to
+// timeout for another process holding the file to release it.
+func Open(path string, timeout time.Duration) (*Store, error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, fmt.Errorf("create data directory: %w", err)
+	}
+	db, err := bbolt.Open(path, 0o600, &bbolt.Options{Timeout: timeout})
+	if err != nil {
+		return nil, fmt.Errorf("open store %s: %w", path, err)
+	}
+	return &Store{db: db}, nil
+}
+
+// View implements store.Store.
+func (s *Store) View(ctx context.Context, fn func(store.Tx) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return s.db.View(func(btx *bbolt.Tx) error { return fn(tx{btx}) })
+}
+
+// Update implements store.Store.
+func (s *Store) Update(ctx context.Context, fn func(store.Tx) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return s.db.Update(func(btx *bbolt.Tx) error { return fn(tx{btx}) })
+}
+
+// Close implements store.Store.
+func (s *Store) Close() error { return s.db.Close() }
+
+type tx struct{ b *bbolt.Tx }
+
+func (t tx) Get(table, key string) ([]byte, error) {
+	bk := t.b.Bucket([]byte(table))
+	if bk == nil {
+		return nil, store.ErrNotFound
+	}
+	v := bk.Get([]byte(key))
+	if v == nil {
+		return nil, store.ErrNotFound
+	}
+	return v, nil
+}
+
+func (t tx) bucket(table string) (*bbolt.Bucket, error) {
+	if !t.b.Writable() {
+		return nil, store.ErrReadOnly
+	}
+	bk, err := t.b.CreateBucketIfNotExists([]byte(table))
+	if err != nil {
+		return nil, fmt.Errorf("create table %q: %w", table, err)
+	}
+	return bk, nil
+}
+
+func (t tx) Put(table, key string, value []byte) error {
+	bk, err := t.bucket(table)
+	if err != nil {
+		return err
+	}
+	// bbolt keeps references to value until commit; copy so callers may reuse it.
+	return bk.Put([]byte(key), bytes.Clone(value))
+}
+
+func (t tx) Delete(table, key string) error {
+	bk, err := t.bucket(table)
+	if err != nil {
+		return err
+	}
+	return bk.Delete([]byte(key))
+}
+
+func (t tx) Scan(table, prefix, after string, fn func(string, []byte) error) error {
+	bk := t.b.Bucket([]byte(table))
+	if bk == nil {
+		return nil
+	}
+	c := bk.Cursor()
+	p := []byte(prefix)
+	k, v := c.Seek(p)
+	if after != "" && after >= prefix {
+		k, v = c.Seek([]byte(after))
+		if k != nil && string(k) == after {
+			k, v = c.Next()
+		}
+	}
+	for ; k != nil && bytes.HasPrefix(k, p); k, v = c.Next() {
+		if err := fn(string(k), v); err != nil {
+			if errors.Is(err, store.ErrStop) {
+				return nil
+			}
+			return err
+		}
+	}
+	return nil
+}
+
+func (t tx) NextSequence(table string) (uint64, error) {
+	bk, err := t.bucket(table)
+	if err != nil {
+		return 0, err
+	}
+	return bk.NextSequence()
+}

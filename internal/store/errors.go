@@ -1,0 +1,13 @@
+package store
+
+import "errors"
+
+// Errors returned by stores; check them with errors.Is.
+var (
+	// ErrNotFound means the key is not in the table.
+	ErrNotFound = errors.New("not found")
+	// ErrReadOnly means a write was attempted in a View transaction.
+	ErrReadOnly = errors.New("read-only transaction")
+	// ErrStop is returned by a Scan callback to end the scan early.
+	ErrStop = errors.New("stop scan")
+)
