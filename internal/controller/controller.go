@@ -1,0 +1,96 @@
+package controller
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/cutover/cutover/internal/runtime"
+	"github.com/cutover/cutover/internal/state"
+	"github.com/cutover/cutover/internal/store"
+)
+
+// Config configures a Controller.
+type Config struct {
+	Store  store.Store
+	Driver runtime.Driver
+	ARNs   state.ARNs
+	Logger *slog.Logger
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+	// Interval between passes; zero means 500ms. Wake starts one sooner.
+	Interval time.Duration
+}
+
+// Controller reconciles stored state with the runtime. Create it with New.
+type Controller struct {
+	store    store.Store
+	driver   runtime.Driver
+	arns     state.ARNs
+	log      *slog.Logger
+	now      func() time.Time
+	interval time.Duration
+	wake     chan struct{}
+	passes   int
+}
+
+// New returns a controller; call Run to start it.
+func New(cfg Config) *Controller {
+	c := &Controller{
+		store: cfg.Store, driver: cfg.Driver, arns: cfg.ARNs, log: cfg.Logger,
+		now: cfg.Now, interval: cfg.Interval, wake: make(chan struct{}, 1),
+	}
+	if c.log == nil {
+		c.log = slog.New(slog.DiscardHandler)
+	}
+	if c.now == nil {
+		c.now = time.Now
+	}
+	if c.interval == 0 {
+		c.interval = 500 * time.Millisecond
+	}
+	return c
+}
+
+// Wake asks for a pass as soon as possible. It never blocks.
+func (c *Controller) Wake() {
+	select {
+	case c.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Run runs passes until ctx is done.
+func (c *Controller) Run(ctx context.Context) {
+	t := time.NewTicker(c.interval)
+	defer t.Stop()
+	for {
+		c.Pass(ctx)
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		case <-c.wake:
+		}
+	}
+}
+
+// orphanSweepEvery is how many passes go by between two sweeps for
+// runtime tasks that no record claims.
+const orphanSweepEvery = 20
+
+// Pass runs one reconciliation pass. Errors are logged, not returned:
+// whatever failed is retried by the next pass.
+func (c *Controller) Pass(ctx context.Context) {
+	if c.passes%orphanSweepEvery == 0 {
+		if err := c.sweepOrphans(ctx); err != nil && ctx.Err() == nil {
+			c.log.Error("sweep orphaned tasks", "err", err)
+		}
+	}
+	c.passes++
+	c.syncTasks(ctx)
+	if c.reconcileServices(ctx) {
+		// New tasks to start or stop: do it now rather than next pass.
+		c.syncTasks(ctx)
+	}
+}

@@ -1,0 +1,50 @@
+package controller
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/cutover/cutover/internal/runtime"
+	"github.com/cutover/cutover/internal/state"
+	"github.com/cutover/cutover/internal/store"
+)
+
+// sweepOrphans stops and removes runtime tasks that no live task record
+// claims: left over from a record that was lost or already finished.
+func (c *Controller) sweepOrphans(ctx context.Context) error {
+	// List before reading the records: a record is always committed
+	// before its task is started, so a listed task's record is visible.
+	running, err := c.driver.List(ctx)
+	if err != nil {
+		return fmt.Errorf("list runtime tasks: %w", err)
+	}
+	claimed := map[string]bool{}
+	err = c.store.View(ctx, func(tx store.Tx) error {
+		return state.Tx{Tx: tx}.Tasks("", "", func(t *state.Task) error {
+			if t.LastStatus != state.TaskStopped {
+				claimed[t.ID] = true
+			}
+			return nil
+		})
+	})
+	if err != nil {
+		return err
+	}
+	for _, st := range running {
+		if claimed[st.ID] {
+			continue
+		}
+		c.log.Warn("cleaning up orphaned runtime task", "task", st.ID, "state", st.State)
+		if st.State != runtime.StateStopped {
+			if err := c.driver.Stop(ctx, st.ID); err != nil && !errors.Is(err, runtime.ErrTaskNotFound) {
+				return fmt.Errorf("stop orphaned task %s: %w", st.ID, err)
+			}
+			continue
+		}
+		if err := c.driver.Remove(ctx, st.ID); err != nil {
+			return fmt.Errorf("remove orphaned task %s: %w", st.ID, err)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,312 @@
+package controller
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/cutover/cutover/internal/deploy"
+	"github.com/cutover/cutover/internal/ecs"
+	"github.com/cutover/cutover/internal/state"
+	"github.com/cutover/cutover/internal/store"
+)
+
+// reconcileServices runs the deploy engine for every service that is
+// not INACTIVE and reports whether any of them changed.
+func (c *Controller) reconcileServices(ctx context.Context) bool {
+	type key struct{ cluster, name string }
+	var keys []key
+	err := c.store.View(ctx, func(tx store.Tx) error {
+		return state.Tx{Tx: tx}.Services("", "", func(s *state.Service) error {
+			if s.Status != state.ServiceInactive {
+				keys = append(keys, key{state.LastPart(s.ClusterArn), s.ServiceName})
+			}
+			return nil
+		})
+	})
+	if err != nil {
+		c.log.Error("list services", "err", err)
+		return false
+	}
+	changed := false
+	for _, k := range keys {
+		ch, err := c.reconcileService(ctx, k.cluster, k.name)
+		if err != nil && ctx.Err() == nil {
+			c.log.Error("reconcile service", "cluster", k.cluster, "service", k.name, "err", err)
+		}
+		changed = changed || ch
+	}
+	return changed
+}
+
+// reconcileService plans one step for a service and, when the plan
+// changes anything, plans again and applies it in one write transaction.
+// The read-only first look keeps idle passes off the disk.
+func (c *Controller) reconcileService(ctx context.Context, cluster, name string) (bool, error) {
+	var changed bool
+	err := c.store.View(ctx, func(tx store.Tx) error {
+		sp, err := c.planService(state.Tx{Tx: tx}, cluster, name)
+		changed = err == nil && sp.changed()
+		return err
+	})
+	if err != nil || !changed {
+		return false, err
+	}
+	err = c.store.Update(ctx, func(stx store.Tx) error {
+		tx := state.Tx{Tx: stx}
+		sp, err := c.planService(tx, cluster, name)
+		if err != nil || !sp.changed() {
+			return err
+		}
+		return c.apply(tx, sp)
+	})
+	return err == nil, err
+}
+
+// servicePass is one engine step for a service: what was read and what
+// the engine decided.
+type servicePass struct {
+	svc   *state.Service
+	tasks map[string]*state.Task
+	in    deploy.Input
+	plan  deploy.Plan
+}
+
+func (c *Controller) planService(tx state.Tx, cluster, name string) (*servicePass, error) {
+	svc, err := tx.Service(cluster, name)
+	if err != nil {
+		return nil, err
+	}
+	sp := &servicePass{svc: svc, tasks: map[string]*state.Task{}}
+	in := deploy.Input{
+		Now:              c.now(),
+		ServiceName:      name,
+		DesiredCount:     int(ecs.Int32Value(svc.DesiredCount)),
+		Revision:         svc.Revision,
+		HealthCheckGrace: time.Duration(ecs.Int32Value(svc.HealthCheckGracePeriodSeconds)) * time.Second,
+	}
+	if svc.DeploymentConfiguration != nil {
+		in.Config = *svc.DeploymentConfiguration
+	}
+	if svc.Status == state.ServiceDraining {
+		in.DesiredCount = 0
+	}
+	if svc.Deployment != "" {
+		if in.Deployment, err = tx.Deployment(svc.Deployment); err != nil {
+			return nil, err
+		}
+	}
+	err = tx.Deployments(cluster, name, func(d *deploy.Deployment) error {
+		if d.Status == ecs.ServiceDeploymentStatusStopRequested {
+			in.Superseded = append(in.Superseded, d)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	err = tx.Tasks(cluster, "", func(t *state.Task) error {
+		if t.ServiceName == name && t.LastStatus != state.TaskStopped {
+			sp.tasks[t.ID] = t
+			in.Tasks = append(in.Tasks, engineTask(t))
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	sp.in, sp.plan = in, deploy.Next(in)
+	return sp, nil
+}
+
+// engineTask is how the deploy engine sees a task.
+func engineTask(t *state.Task) deploy.Task {
+	et := deploy.Task{
+		ID:        t.ID,
+		Revision:  t.Revision,
+		Running:   t.LastStatus == state.TaskRunning,
+		Stopping:  t.DesiredStatus == state.TaskStopped,
+		StartedAt: ecs.TimeValue(t.StartedAt),
+	}
+	if et.StartedAt.IsZero() {
+		et.StartedAt = ecs.TimeValue(t.CreatedAt)
+	}
+	switch {
+	case !et.Running:
+	case len(t.HealthChecked) == 0 || t.HealthStatus == ecs.HealthStatusHealthy:
+		et.Health = deploy.Healthy
+	case t.HealthStatus == ecs.HealthStatusUnhealthy:
+		et.Health = deploy.Unhealthy
+	}
+	return et
+}
+
+// changed reports whether applying the pass would change anything.
+func (sp *servicePass) changed() bool {
+	p := sp.plan
+	switch {
+	case len(p.Start) > 0, len(p.Stop) > 0, len(p.Superseded) > 0, p.Revision != "":
+		return true
+	case p.Steady != sp.svc.Steady:
+		return true
+	case p.Deployment != nil && !sp.in.Deployment.SameProgress(p.Deployment):
+		return true
+	}
+	return sp.svc.Status == state.ServiceDraining && len(sp.tasks) == 0
+}
+
+// apply persists a pass: deployments, new and stopped tasks, the
+// service's revision, status and events.
+func (c *Controller) apply(tx state.Tx, sp *servicePass) error {
+	now, svc, p := sp.in.Now, sp.svc, sp.plan
+	for _, d := range p.Superseded {
+		if err := tx.PutDeployment(d); err != nil {
+			return err
+		}
+	}
+	if p.Revision != "" {
+		rev, err := tx.Revision(p.Revision)
+		if err != nil {
+			return err
+		}
+		svc.Revision, svc.TaskDefinition = rev.ServiceRevisionArn, rev.TaskDefinition
+	}
+	if d := p.Deployment; d != nil {
+		if err := tx.PutDeployment(d); err != nil {
+			return err
+		}
+		if err := c.deploymentEvents(tx, svc, sp.in.Deployment, d, now); err != nil {
+			return err
+		}
+	}
+	for _, s := range p.Start {
+		ids, err := c.createTasks(tx, svc, s, now)
+		if err != nil {
+			return err
+		}
+		addEvent(svc, now, fmt.Sprintf("has started %d tasks: %s.", len(ids), taskList(ids)))
+	}
+	var stopped []string
+	for _, s := range p.Stop {
+		t := sp.tasks[s.TaskID]
+		if t == nil || !t.RequestStop(ecs.TaskStopCodeServiceSchedulerInitiated, s.Reason, now) {
+			continue
+		}
+		if err := tx.PutTask(t); err != nil {
+			return err
+		}
+		stopped = append(stopped, t.ID)
+	}
+	if len(stopped) > 0 {
+		addEvent(svc, now, fmt.Sprintf("has stopped %d running tasks: %s.", len(stopped), taskList(stopped)))
+	}
+	if p.Steady && !svc.Steady {
+		addEvent(svc, now, "has reached a steady state.")
+	}
+	svc.Steady = p.Steady
+	if svc.Status == state.ServiceDraining && len(sp.tasks) == 0 {
+		svc.Status = state.ServiceInactive
+	}
+	return tx.PutService(svc)
+}
+
+// createTasks adds PROVISIONING task records for a Start; the task sync
+// launches them.
+func (c *Controller) createTasks(tx state.Tx, svc *state.Service, s deploy.Start, now time.Time) ([]string, error) {
+	rev, err := tx.Revision(s.Revision)
+	if err != nil {
+		return nil, err
+	}
+	td, err := tx.ResolveTaskDefinition(rev.TaskDefinition)
+	if err != nil {
+		return nil, err
+	}
+	cluster := state.LastPart(svc.ClusterArn)
+	ids := make([]string, 0, s.Count)
+	for range s.Count {
+		id := strings.ReplaceAll(uuid.NewString(), "-", "")
+		t := &state.Task{
+			ID:            id,
+			ServiceName:   svc.ServiceName,
+			Revision:      rev.ServiceRevisionArn,
+			HealthChecked: healthChecked(td),
+		}
+		t.Task = ecs.Task{
+			TaskArn:           c.arns.Task(cluster, id),
+			ClusterArn:        svc.ClusterArn,
+			TaskDefinitionArn: td.TaskDefinitionArn,
+			Group:             "service:" + svc.ServiceName,
+			StartedBy:         rev.LegacyID,
+			LastStatus:        state.TaskProvisioning,
+			DesiredStatus:     state.TaskRunning,
+			LaunchType:        rev.LaunchType,
+			Cpu:               td.Cpu,
+			Memory:            td.Memory,
+			HealthStatus:      ecs.HealthStatusUnknown,
+			CreatedAt:         ecs.TimeOf(now),
+			Version:           ecs.Int64(1),
+		}
+		for _, cd := range td.ContainerDefinitions {
+			t.Containers = append(t.Containers, ecs.Container{
+				ContainerArn: c.arns.Container(cluster, id, uuid.NewString()),
+				TaskArn:      t.TaskArn,
+				Name:         cd.Name,
+				Image:        cd.Image,
+				LastStatus:   state.TaskPending,
+				HealthStatus: ecs.HealthStatusUnknown,
+			})
+		}
+		if err := tx.PutTask(t); err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	return ids, nil
+}
+
+// deploymentEvents records what a deployment's status change means for
+// the service: its events and the revision a later rollback returns to.
+func (c *Controller) deploymentEvents(tx state.Tx, svc *state.Service, old, d *deploy.Deployment, now time.Time) error {
+	if old != nil && old.Status == d.Status {
+		return nil
+	}
+	rev, err := tx.Revision(d.Target.Arn)
+	if err != nil {
+		return err
+	}
+	prefix := "(deployment " + rev.LegacyID + ") "
+	switch d.Status {
+	case ecs.ServiceDeploymentStatusSuccessful:
+		svc.StableRevision = d.Target.Arn
+		addEvent(svc, now, prefix+"deployment completed.")
+	case ecs.ServiceDeploymentStatusRollbackInProgress:
+		addEvent(svc, now, prefix+"deployment failed: "+d.StatusReason+". Rolling back.")
+	case ecs.ServiceDeploymentStatusRollbackSuccessful:
+		addEvent(svc, now, prefix+"rollback completed.")
+	case ecs.ServiceDeploymentStatusRollbackFailed:
+		addEvent(svc, now, prefix+"rollback failed: "+d.StatusReason+".")
+	case ecs.ServiceDeploymentStatusStopped:
+		addEvent(svc, now, prefix+"deployment stopped: "+d.StatusReason+".")
+	}
+	return nil
+}
+
+// addEvent prepends a service event, keeping the newest MaxServiceEvents.
+func addEvent(svc *state.Service, now time.Time, msg string) {
+	ev := ecs.ServiceEvent{Id: uuid.NewString(), CreatedAt: ecs.TimeOf(now), Message: "(service " + svc.ServiceName + ") " + msg}
+	svc.Events = append([]ecs.ServiceEvent{ev}, svc.Events...)
+	if len(svc.Events) > state.MaxServiceEvents {
+		svc.Events = svc.Events[:state.MaxServiceEvents]
+	}
+}
+
+func taskList(ids []string) string {
+	parts := make([]string, len(ids))
+	for i, id := range ids {
+		parts[i] = "(task " + id + ")"
+	}
+	return strings.Join(parts, " ")
+}

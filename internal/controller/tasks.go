@@ -1,0 +1,260 @@
+package controller
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+
+	"github.com/cutover/cutover/internal/ecs"
+	"github.com/cutover/cutover/internal/runtime"
+	"github.com/cutover/cutover/internal/state"
+	"github.com/cutover/cutover/internal/store"
+)
+
+// syncTasks moves every task that is not STOPPED one or more steps
+// through its lifecycle.
+func (c *Controller) syncTasks(ctx context.Context) {
+	var live []*state.Task
+	err := c.store.View(ctx, func(tx store.Tx) error {
+		return state.Tx{Tx: tx}.Tasks("", "", func(t *state.Task) error {
+			if t.LastStatus != state.TaskStopped {
+				live = append(live, t)
+			}
+			return nil
+		})
+	})
+	if err != nil {
+		c.log.Error("list tasks", "err", err)
+		return
+	}
+	for _, t := range live {
+		// A task walks through the steps that need no waiting in one go.
+		for range 6 {
+			progressed, err := c.stepTask(ctx, t)
+			if err != nil {
+				if ctx.Err() == nil {
+					c.log.Error("sync task", "task", t.TaskArn, "err", err)
+				}
+				break
+			}
+			if !progressed {
+				break
+			}
+		}
+	}
+}
+
+// stepTask does the next step of a task's lifecycle and reports whether
+// the task moved on (so that the following step may be tried at once).
+func (c *Controller) stepTask(ctx context.Context, t *state.Task) (bool, error) {
+	if t.DesiredStatus == state.TaskRunning {
+		switch t.LastStatus {
+		case state.TaskProvisioning:
+			return c.startTask(ctx, t)
+		default:
+			return c.observeTask(ctx, t)
+		}
+	}
+	switch t.LastStatus {
+	case state.TaskProvisioning, state.TaskPending, state.TaskRunning, state.TaskDeactivating:
+		// Traffic would be drained here; then the processes are told to stop.
+		if err := c.driver.Stop(ctx, t.ID); err != nil && !errors.Is(err, runtime.ErrTaskNotFound) {
+			return false, fmt.Errorf("stop task %s: %w", t.ID, err)
+		}
+		return c.updateTask(ctx, t, func(t *state.Task) { t.LastStatus = state.TaskStopping })
+	case state.TaskStopping:
+		st, err := c.driver.Inspect(ctx, t.ID)
+		if errors.Is(err, runtime.ErrTaskNotFound) {
+			return c.updateTask(ctx, t, func(t *state.Task) { t.LastStatus = state.TaskDeprovisioning })
+		}
+		if err != nil {
+			return false, fmt.Errorf("inspect task %s: %w", t.ID, err)
+		}
+		if st.State != runtime.StateStopped {
+			return c.updateTask(ctx, t, func(t *state.Task) { applyStatus(t, st) })
+		}
+		return c.updateTask(ctx, t, func(t *state.Task) {
+			applyStatus(t, st)
+			t.LastStatus = state.TaskDeprovisioning
+		})
+	case state.TaskDeprovisioning:
+		if err := c.driver.Remove(ctx, t.ID); err != nil {
+			return false, fmt.Errorf("remove task %s: %w", t.ID, err)
+		}
+		now := c.now()
+		return c.updateTask(ctx, t, func(t *state.Task) {
+			t.LastStatus = state.TaskStopped
+			t.StoppedAt, t.ExecutionStoppedAt = ecs.TimeOf(now), ecs.TimeOf(now)
+			for i := range t.Containers {
+				t.Containers[i].LastStatus = state.TaskStopped
+			}
+		})
+	}
+	return false, nil
+}
+
+// startTask launches a PROVISIONING task in the runtime.
+func (c *Controller) startTask(ctx context.Context, t *state.Task) (bool, error) {
+	var td *ecs.TaskDefinition
+	err := c.store.View(ctx, func(tx store.Tx) (err error) {
+		td, err = state.Tx{Tx: tx}.ResolveTaskDefinition(t.TaskDefinitionArn)
+		return err
+	})
+	if err != nil {
+		return false, fmt.Errorf("start task %s: %w", t.ID, err)
+	}
+	st, err := c.driver.Start(ctx, taskSpec(t.ID, td))
+	if errors.Is(err, runtime.ErrInvalidSpec) {
+		now := c.now()
+		return c.updateTask(ctx, t, func(t *state.Task) {
+			t.RequestStop(ecs.TaskStopCodeTaskFailedToStart, "CannotStartContainerError: "+err.Error(), now)
+			t.LastStatus = state.TaskDeprovisioning
+		})
+	}
+	if err != nil {
+		return false, fmt.Errorf("start task %s: %w", t.ID, err)
+	}
+	return c.updateTask(ctx, t, func(t *state.Task) { applyStatus(t, st) })
+}
+
+// observeTask refreshes a task that should run from the runtime, and
+// notices when it stopped on its own.
+func (c *Controller) observeTask(ctx context.Context, t *state.Task) (bool, error) {
+	st, err := c.driver.Inspect(ctx, t.ID)
+	now := c.now()
+	if errors.Is(err, runtime.ErrTaskNotFound) {
+		return c.updateTask(ctx, t, func(t *state.Task) {
+			t.RequestStop(ecs.TaskStopCodeTaskFailedToStart, "Task is no longer known to the runtime", now)
+			t.LastStatus = state.TaskDeprovisioning
+		})
+	}
+	if err != nil {
+		return false, fmt.Errorf("inspect task %s: %w", t.ID, err)
+	}
+	return c.updateTask(ctx, t, func(t *state.Task) {
+		applyStatus(t, st)
+		if st.State == runtime.StateStopped && t.DesiredStatus == state.TaskRunning {
+			code := ecs.TaskStopCodeEssentialContainerExited
+			if t.StartedAt == nil {
+				code = ecs.TaskStopCodeTaskFailedToStart
+			}
+			t.RequestStop(code, st.StoppedReason, now)
+			t.LastStatus = state.TaskDeprovisioning
+		}
+	})
+}
+
+// updateTask applies fn to the stored task in one transaction, saves it
+// if fn changed anything, and refreshes *t. It reports whether the
+// task's lastStatus changed.
+func (c *Controller) updateTask(ctx context.Context, t *state.Task, fn func(*state.Task)) (bool, error) {
+	var progressed bool
+	err := c.store.Update(ctx, func(stx store.Tx) error {
+		tx := state.Tx{Tx: stx}
+		cur, err := tx.Task(state.LastPart(t.ClusterArn), t.ID)
+		if err != nil {
+			return err
+		}
+		before, err := jsonOf(cur)
+		if err != nil {
+			return err
+		}
+		status := cur.LastStatus
+		fn(cur)
+		after, err := jsonOf(cur)
+		if err != nil {
+			return err
+		}
+		*t = *cur
+		if before == after {
+			return nil
+		}
+		progressed = cur.LastStatus != status
+		if progressed {
+			cur.Touch()
+			*t = *cur
+		}
+		return tx.PutTask(cur)
+	})
+	return progressed, err
+}
+
+// applyStatus copies what the runtime observed onto a task record.
+func applyStatus(t *state.Task, st runtime.TaskStatus) {
+	if t.DesiredStatus == state.TaskRunning {
+		switch st.State {
+		case runtime.StatePending:
+			t.LastStatus = state.TaskPending
+		case runtime.StateRunning:
+			t.LastStatus = state.TaskRunning
+			if t.StartedAt == nil {
+				t.StartedAt = ecs.TimeOf(st.StartedAt)
+				t.Connectivity, t.ConnectivityAt = ecs.ConnectivityConnected, ecs.TimeOf(st.StartedAt)
+			}
+		}
+	}
+	for _, cs := range st.Containers {
+		for i := range t.Containers {
+			ct := &t.Containers[i]
+			if ct.Name != cs.Name {
+				continue
+			}
+			ct.LastStatus = string(cs.State)
+			ct.HealthStatus = ecs.HealthStatus(cs.Health)
+			ct.Reason = cs.Reason
+			if cs.ExitCode != nil {
+				ct.ExitCode = ecs.Int32(int32(*cs.ExitCode))
+			}
+			if cs.PID != 0 {
+				ct.RuntimeId = strconv.Itoa(cs.PID)
+			}
+			ct.NetworkBindings = nil
+			for _, p := range cs.Ports {
+				ct.NetworkBindings = append(ct.NetworkBindings, ecs.NetworkBinding{
+					BindIP:        "127.0.0.1",
+					ContainerPort: ecs.Int32(int32(p.ContainerPort)),
+					HostPort:      ecs.Int32(int32(p.HostPort)),
+					Protocol:      ecs.TransportProtocol(protocol(p.Protocol)),
+				})
+			}
+		}
+	}
+	t.HealthStatus = taskHealth(t)
+}
+
+func protocol(p string) string {
+	if p == "" {
+		return "tcp"
+	}
+	return p
+}
+
+// taskHealth derives a task's health from its health-checked essential
+// containers: UNHEALTHY if any fails, HEALTHY once all pass, otherwise
+// (and when none has a check) UNKNOWN.
+func taskHealth(t *state.Task) ecs.HealthStatus {
+	healthy := 0
+	for _, ct := range t.Containers {
+		if !slices.Contains(t.HealthChecked, ct.Name) {
+			continue
+		}
+		switch ct.HealthStatus {
+		case ecs.HealthStatusUnhealthy:
+			return ecs.HealthStatusUnhealthy
+		case ecs.HealthStatusHealthy:
+			healthy++
+		}
+	}
+	if healthy > 0 && healthy == len(t.HealthChecked) {
+		return ecs.HealthStatusHealthy
+	}
+	return ecs.HealthStatusUnknown
+}
+
+func jsonOf(v any) (string, error) {
+	b, err := json.Marshal(v)
+	return string(b), err
+}

@@ -1,0 +1,76 @@
+package deploy
+
+import (
+	"time"
+
+	"github.com/cutover/cutover/internal/ecs"
+)
+
+// Deployment is the engine's persisted state of one service deployment.
+// The API renders it as an ECS ServiceDeployment.
+type Deployment struct {
+	Arn        string `json:"arn"`
+	ServiceArn string `json:"serviceArn"`
+	ClusterArn string `json:"clusterArn"`
+
+	Strategy     ecs.DeploymentStrategy                 `json:"strategy"`
+	Status       ecs.ServiceDeploymentStatus            `json:"status"`
+	StatusReason string                                 `json:"statusReason,omitempty"`
+	Stage        ecs.ServiceDeploymentLifecycleStage    `json:"stage,omitempty"`
+	StageStarted time.Time                              `json:"stageStartedAt,omitzero"`
+	Config       ecs.DeploymentConfiguration            `json:"config"`
+
+	// Target is the revision being deployed; Sources are the revisions
+	// that had tasks when the deployment was created.
+	Target  RevisionCounts   `json:"target"`
+	Sources []RevisionCounts `json:"sources,omitempty"`
+
+	// RollbackTo is the revision a rollback returns to: the service's
+	// last stable revision when the deployment was created (empty for a
+	// service's first deployment).
+	RollbackTo string    `json:"rollbackTo,omitempty"`
+	Rollback   *Rollback `json:"rollback,omitempty"`
+
+	// FailedTasks counts target tasks that stopped without being asked to.
+	FailedTasks int `json:"failedTasks,omitempty"`
+
+	CreatedAt  time.Time `json:"createdAt"`
+	StartedAt  time.Time `json:"startedAt,omitzero"`
+	UpdatedAt  time.Time `json:"updatedAt"`
+	FinishedAt time.Time `json:"finishedAt,omitzero"`
+	StoppedAt  time.Time `json:"stoppedAt,omitzero"`
+}
+
+// RevisionCounts is a revision taking part in a deployment with its last
+// observed task counts.
+type RevisionCounts struct {
+	Arn       string `json:"arn"`
+	Requested int    `json:"requested"`
+	Running   int    `json:"running"`
+	Pending   int    `json:"pending"`
+}
+
+// Rollback records why and when a deployment started rolling back.
+type Rollback struct {
+	Reason      string    `json:"reason"`
+	StartedAt   time.Time `json:"startedAt"`
+	RevisionArn string    `json:"revisionArn"`
+}
+
+// Ongoing reports whether the deployment has not reached a final status.
+func (d *Deployment) Ongoing() bool { return !terminal[d.Status] }
+
+// RollingBack reports whether the deployment is returning to RollbackTo.
+func (d *Deployment) RollingBack() bool {
+	return d.Status == ecs.ServiceDeploymentStatusRollbackRequested ||
+		d.Status == ecs.ServiceDeploymentStatusRollbackInProgress
+}
+
+// Goal is the revision the deployment is currently moving tasks to: the
+// target, or RollbackTo while rolling back.
+func (d *Deployment) Goal() string {
+	if d.Rollback != nil {
+		return d.Rollback.RevisionArn
+	}
+	return d.Target.Arn
+}

@@ -1,0 +1,10 @@
+// Package deploy is the deployment engine's brain: a pure function that,
+// given a service, its current service deployment and the tasks observed,
+// decides what happens next (which tasks to start and stop, which stage
+// or status the deployment moves to). It does no I/O and reads no clock;
+// the controller package feeds it persisted state and applies its Plan.
+//
+// Every strategy (ROLLING now; BLUE_GREEN, LINEAR and CANARY next) is a
+// sequence of ECS lifecycle stages with the work each stage does, driven
+// by the same Next function.
+package deploy

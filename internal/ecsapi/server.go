@@ -1,0 +1,155 @@
+package ecsapi
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/cutover/cutover/internal/awsmodel"
+	"github.com/cutover/cutover/internal/state"
+	"github.com/cutover/cutover/internal/store"
+)
+
+// TargetPrefix starts the X-Amz-Target header of every ECS request.
+const TargetPrefix = "AmazonEC2ContainerServiceV20141113."
+
+// maxBody bounds a request body.
+const maxBody = 4 << 20
+
+// Config configures the API.
+type Config struct {
+	Store store.Store
+	ARNs  state.ARNs
+	// Changed is called after a request changed desired state, to wake
+	// the controller. It must not block.
+	Changed func()
+	// Now is the clock; nil means time.Now.
+	Now    func() time.Time
+	Logger *slog.Logger
+}
+
+// API serves the ECS API. Create it with New.
+type API struct {
+	store   store.Store
+	arns    state.ARNs
+	changed func()
+	now     func() time.Time
+	log     *slog.Logger
+	ops     map[string]handler
+}
+
+// handler runs one operation on a validated request body.
+type handler func(ctx context.Context, body []byte) (any, error)
+
+// New returns the API.
+func New(cfg Config) *API {
+	a := &API{store: cfg.Store, arns: cfg.ARNs, changed: cfg.Changed, now: cfg.Now, log: cfg.Logger}
+	if a.changed == nil {
+		a.changed = func() {}
+	}
+	if a.now == nil {
+		a.now = time.Now
+	}
+	if a.log == nil {
+		a.log = slog.New(slog.DiscardHandler)
+	}
+	a.ops = a.operations()
+	return a
+}
+
+// Handles reports whether r is an ECS API request.
+func Handles(r *http.Request) bool {
+	return strings.HasPrefix(r.Header.Get("X-Amz-Target"), TargetPrefix)
+}
+
+// op adapts a typed operation to a handler: the body, already checked
+// against the model, is decoded into Req.
+func op[Req, Resp any](fn func(context.Context, *Req) (*Resp, error)) handler {
+	return func(ctx context.Context, body []byte) (any, error) {
+		req := new(Req)
+		if len(body) > 0 {
+			if err := json.Unmarshal(body, req); err != nil {
+				return nil, apiErr("SerializationException", "Could not read the request: %v", err)
+			}
+		}
+		return fn(ctx, req)
+	}
+}
+
+// ServeHTTP implements http.Handler.
+func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	reqID := uuid.NewString()
+	w.Header().Set("x-amzn-RequestId", reqID)
+	name := strings.TrimPrefix(r.Header.Get("X-Amz-Target"), TargetPrefix)
+	log := a.log.With("op", name, "request", reqID)
+	resp, err := a.serve(r, name)
+	if err != nil {
+		status, typ, msg := errorResponse(err)
+		if status >= 500 {
+			log.Error("request failed", "err", err)
+		} else {
+			log.Debug("request refused", "type", typ, "message", msg)
+		}
+		writeJSON(w, status, map[string]string{"__type": typ, "message": msg})
+		return
+	}
+	writeJSON(w, http.StatusOK, resp)
+}
+
+func (a *API) serve(r *http.Request, name string) (any, error) {
+	if r.Method != http.MethodPost {
+		return nil, &Error{Type: "UnknownOperationException", Message: "The ECS API takes POST requests.", Status: http.StatusMethodNotAllowed}
+	}
+	h, ok := a.ops[name]
+	if !ok {
+		if _, err := awsmodel.ECS().Operation(name); err == nil {
+			return nil, apiErr("UnsupportedFeatureException", "cutover does not support the %s operation.", name)
+		}
+		return nil, apiErr("UnknownOperationException", "Unknown operation %q.", name)
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, maxBody))
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return nil, &Error{Type: "SerializationException", Message: "The request body is larger than 4 MiB.", Status: http.StatusRequestEntityTooLarge}
+		}
+		return nil, apiErr("SerializationException", "Could not read the request body.")
+	}
+	if err := awsmodel.ECS().ValidateJSONInput(name, body); err != nil {
+		return nil, err
+	}
+	return h(r.Context(), body)
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		status = http.StatusInternalServerError
+		b = []byte(`{"__type":"ServerException","message":"The server could not encode its response."}`)
+	}
+	w.Header().Set("Content-Type", "application/x-amz-json-1.1")
+	w.WriteHeader(status)
+	w.Write(b)
+}
+
+// view runs fn in a read-only transaction.
+func (a *API) view(ctx context.Context, fn func(state.Tx) error) error {
+	return a.store.View(ctx, func(tx store.Tx) error { return fn(state.Tx{Tx: tx}) })
+}
+
+// update runs fn in a write transaction and wakes the controller once
+// it has committed.
+func (a *API) update(ctx context.Context, fn func(state.Tx) error) error {
+	err := a.store.Update(ctx, func(tx store.Tx) error { return fn(state.Tx{Tx: tx}) })
+	if err == nil {
+		a.changed()
+	}
+	return err
+}

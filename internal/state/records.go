@@ -1,0 +1,61 @@
+package state
+
+import (
+	"github.com/cutover/cutover/internal/ecs"
+)
+
+// Cluster is a stored cluster. Task and service counts are computed
+// when it is described.
+type Cluster struct {
+	ecs.Cluster
+}
+
+// Service is a stored service: its configuration as the user gave it, as
+// an ECS Service, plus what the control plane tracks about it. Counts,
+// deployments[] and currentServiceRevisions are computed when described.
+type Service struct {
+	ecs.Service
+	// Revision is the service revision the service runs (or deploys to).
+	Revision string `json:"cutoverRevision,omitempty"`
+	// StableRevision is the revision of the last completed deployment:
+	// where a rollback returns to.
+	StableRevision string `json:"cutoverStableRevision,omitempty"`
+	// Deployment is the ARN of the service's latest service deployment.
+	Deployment string `json:"cutoverDeployment,omitempty"`
+	// Steady is set while the service is in a steady state.
+	Steady bool `json:"cutoverSteady,omitempty"`
+}
+
+// Revision is a stored, immutable service revision.
+type Revision struct {
+	ecs.ServiceRevision
+	// Number is the numeric ID at the end of the revision's ARN.
+	Number uint64 `json:"cutoverNumber"`
+	// LegacyID is the ID of the revision in DescribeServices'
+	// deployments[] ("ecs-svc/...").
+	LegacyID string `json:"cutoverLegacyId"`
+}
+
+// Task is a stored task.
+type Task struct {
+	ecs.Task
+	// ID is the last part of the task's ARN.
+	ID string `json:"cutoverId"`
+	// ServiceName is the service the task belongs to, empty for none.
+	ServiceName string `json:"cutoverService,omitempty"`
+	// Revision is the service revision the task runs.
+	Revision string `json:"cutoverRevision,omitempty"`
+	// HealthChecked names the essential containers that have a health
+	// check: the task is HEALTHY once all of them pass.
+	HealthChecked []string `json:"cutoverHealthChecked,omitempty"`
+}
+
+// MaxServiceEvents is how many events a service keeps, newest first.
+const MaxServiceEvents = 100
+
+// Service statuses, as ECS spells them.
+const (
+	ServiceActive   = "ACTIVE"
+	ServiceDraining = "DRAINING"
+	ServiceInactive = "INACTIVE"
+)
