@@ -98,6 +98,9 @@ func (c *Controller) planService(tx state.Tx, cluster, name string) (*servicePas
 		if in.Deployment, err = tx.Deployment(svc.Deployment); err != nil {
 			return nil, err
 		}
+		if in.Deployment.Status == ecs.ServiceDeploymentStatusStopRequested {
+			in.Deployment = nil // stopped below, with the other superseded ones
+		}
 	}
 	err = tx.Deployments(cluster, name, func(d *deploy.Deployment) error {
 		if d.Status == ecs.ServiceDeploymentStatusStopRequested {

@@ -1,0 +1,39 @@
+package cli
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os/signal"
+	"syscall"
+
+	"github.com/cutover/cutover/internal/server"
+)
+
+func runServer(args []string, _, stderr io.Writer) error {
+	fs := flag.NewFlagSet("cutover server", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	cfg := server.Config{}
+	fs.StringVar(&cfg.Listen, "listen", "127.0.0.1:7400", "address of the API endpoint (ECS API, /healthz)")
+	fs.StringVar(&cfg.DataDir, "data-dir", "./.cutover", "directory for the state store and task files")
+	fs.StringVar(&cfg.Region, "region", "us-east-1", "AWS region used in ARNs")
+	fs.StringVar(&cfg.AccountID, "account-id", "000000000000", "AWS account ID used in ARNs")
+	fs.StringVar(&cfg.Runtime, "runtime", "process", "task runtime: process")
+	level := fs.String("log-level", "info", "log level: debug, info, warn or error")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("%w: unexpected argument %q", errUsage, fs.Arg(0))
+	}
+	var lvl slog.Level
+	if err := lvl.UnmarshalText([]byte(*level)); err != nil {
+		return fmt.Errorf("%w: --log-level: %v", errUsage, err)
+	}
+	cfg.Logger = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: lvl}))
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	return server.Run(ctx, cfg)
+}

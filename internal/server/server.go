@@ -1,0 +1,134 @@
+// Package server wires the control plane together: the store, the
+// runtime driver, the controller and the HTTP endpoint that serves the
+// ECS API and health checks.
+package server
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/cutover/cutover/internal/controller"
+	"github.com/cutover/cutover/internal/ecsapi"
+	"github.com/cutover/cutover/internal/runtime"
+	"github.com/cutover/cutover/internal/runtime/process"
+	"github.com/cutover/cutover/internal/state"
+	"github.com/cutover/cutover/internal/store"
+	"github.com/cutover/cutover/internal/store/bolt"
+)
+
+// Config is the server's configuration.
+type Config struct {
+	// Listen is the address of the API endpoint.
+	Listen string
+	// DataDir holds the store and the runtime's task directories.
+	DataDir   string
+	Region    string
+	AccountID string
+	// Runtime names the task runtime: "process" (the default).
+	Runtime string
+	Logger  *slog.Logger
+	// Ready, when set, is called with the bound address once the API
+	// serves.
+	Ready func(addr net.Addr)
+}
+
+// Run serves until ctx is done, then shuts down gracefully. Tasks keep
+// running; the next Run on the same data directory adopts them.
+func Run(ctx context.Context, cfg Config) error {
+	log := cfg.Logger
+	st, err := bolt.Open(filepath.Join(cfg.DataDir, "state.db"), 5*time.Second)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	driver, err := newDriver(cfg)
+	if err != nil {
+		return err
+	}
+	arns := state.ARNs{Region: cfg.Region, Account: cfg.AccountID}
+	ctl := controller.New(controller.Config{Store: st, Driver: driver, ARNs: arns, Logger: log.With("component", "controller")})
+	api := ecsapi.New(ecsapi.Config{Store: st, ARNs: arns, Changed: ctl.Wake, Logger: log.With("component", "ecsapi")})
+
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.Listen, err)
+	}
+	srv := &http.Server{
+		Handler:           handler(api, st),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       time.Minute,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var wg sync.WaitGroup
+	wg.Go(func() { ctl.Run(ctx) })
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- srv.Serve(ln) }()
+	log.Info("cutover serving", "listen", ln.Addr().String(), "data_dir", cfg.DataDir, "runtime", runtimeName(cfg))
+	if cfg.Ready != nil {
+		cfg.Ready(ln.Addr())
+	}
+
+	select {
+	case err = <-serveErr:
+		err = fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+		log.Info("shutting down")
+		sctx, scancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer scancel()
+		if serr := srv.Shutdown(sctx); serr != nil {
+			err = fmt.Errorf("shut down: %w", serr)
+		}
+	}
+	cancel()
+	wg.Wait()
+	return err
+}
+
+func runtimeName(cfg Config) string {
+	if cfg.Runtime == "" {
+		return "process"
+	}
+	return cfg.Runtime
+}
+
+// newDriver picks the task runtime.
+func newDriver(cfg Config) (runtime.Driver, error) {
+	switch runtimeName(cfg) {
+	case "process":
+		return process.New(process.Config{Dir: filepath.Join(cfg.DataDir, "tasks"), Logger: cfg.Logger.With("component", "runtime")})
+	default:
+		return nil, fmt.Errorf("unknown runtime %q (known: process)", cfg.Runtime)
+	}
+}
+
+// handler routes the endpoint: the ECS API by X-Amz-Target, /healthz,
+// and a JSON 404 for anything else.
+func handler(api *ecsapi.API, st store.Store) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case ecsapi.Handles(r):
+			api.ServeHTTP(w, r)
+		case r.URL.Path == "/healthz":
+			if err := st.View(r.Context(), func(store.Tx) error { return nil }); err != nil {
+				http.Error(w, "store unavailable", http.StatusServiceUnavailable)
+				return
+			}
+			w.Write([]byte("ok\n"))
+		default:
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusNotFound)
+			w.Write([]byte(`{"__type":"UnknownOperationException","message":"No such operation or path."}`))
+		}
+	})
+}
+
