@@ -1,0 +1,40 @@
+package awsmodel
+
+import (
+	_ "embed" // for the embedded models
+	"fmt"
+	"sync"
+)
+
+// The embedded models are copied verbatim from botocore's
+// data/<service>/<version>/service-2.json.gz.
+var (
+	//go:embed data/ecs-2014-11-13.json.gz
+	ecsData []byte
+	//go:embed data/elbv2-2015-12-01.json.gz
+	elbv2Data []byte
+)
+
+var (
+	ecsModel   = sync.OnceValue(func() *Model { return mustParse("ecs", ecsData) })
+	elbv2Model = sync.OnceValue(func() *Model { return mustParse("elbv2", elbv2Data) })
+)
+
+// ECS returns the embedded Amazon ECS model (2014-11-13, protocol json
+// 1.1). It is parsed on first use; later calls return the same *Model.
+// It is safe for concurrent use. It panics if the embedded model is
+// broken, which the package tests rule out.
+func ECS() *Model { return ecsModel() }
+
+// ELBv2 returns the embedded Elastic Load Balancing v2 model (2015-12-01,
+// protocol query), parsed once like ECS.
+func ELBv2() *Model { return elbv2Model() }
+
+// mustParse parses an embedded model or panics.
+func mustParse(service string, data []byte) *Model {
+	m, err := Parse(data)
+	if err != nil {
+		panic(fmt.Sprintf("awsmodel: embedded %s model: %v", service, err))
+	}
+	return m
+}

@@ -1,0 +1,3 @@
+package ecs
+
+//go:generate go run ../awsmodel/gen -service ecs -out types_gen.go -ops CreateCluster,DescribeClusters,ListClusters,DeleteCluster,RegisterTaskDefinition,DescribeTaskDefinition,ListTaskDefinitions,ListTaskDefinitionFamilies,DeregisterTaskDefinition,CreateService,UpdateService,DescribeServices,ListServices,DeleteService,ListServiceDeployments,DescribeServiceDeployments,DescribeServiceRevisions,StopServiceDeployment,ContinueServiceDeployment,ListTasks,DescribeTasks,StopTask,TagResource,UntagResource,ListTagsForResource
