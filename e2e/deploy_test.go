@@ -1,0 +1,178 @@
+package e2e
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// taskDef writes a task definition for the example web app answering
+// "hello from VERSION" and returns its file:// argument.
+func taskDef(t *testing.T, version string) string {
+	t.Helper()
+	app, err := filepath.Abs("../examples/app")
+	if err != nil {
+		t.Fatal(err)
+	}
+	td := map[string]any{
+		"family": "web",
+		"containerDefinitions": []any{map[string]any{
+			"name":             "web",
+			"image":            "example/web:" + version,
+			"essential":        true,
+			"workingDirectory": app,
+			"entryPoint":       []string{"python3", "server.py"},
+			"environment":      []any{map[string]string{"name": "VERSION", "value": version}},
+			"portMappings":     []any{map[string]any{"containerPort": 8080}},
+			"healthCheck": map[string]any{
+				"command":  []string{"CMD-SHELL", `python3 -c "import os,urllib.request; urllib.request.urlopen('http://127.0.0.1:%s/health' % os.environ['PORT'])"`},
+				"interval": 1, "timeout": 2, "retries": 3,
+			},
+			"stopTimeout": 5,
+		}},
+	}
+	f := filepath.Join(t.TempDir(), "td-"+version+".json")
+	b, _ := json.Marshal(td)
+	if err := os.WriteFile(f, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return "file://" + f
+}
+
+// runningTasks returns host port and pid of each RUNNING task of the
+// service, keyed by task ARN.
+func runningTasks(t *testing.T, s *server) map[string][2]int {
+	t.Helper()
+	list := s.mustAWS("ecs", "list-tasks", "--cluster", "demo", "--service-name", "web")
+	arns, _ := list["taskArns"].([]any)
+	out := map[string][2]int{}
+	if len(arns) == 0 {
+		return out
+	}
+	args := []string{"ecs", "describe-tasks", "--cluster", "demo", "--tasks"}
+	for _, a := range arns {
+		args = append(args, a.(string))
+	}
+	for _, tk := range s.mustAWS(args...)["tasks"].([]any) {
+		if path(tk, "lastStatus") != "RUNNING" {
+			continue
+		}
+		port, _ := path(tk, "containers", 0, "networkBindings", 0, "hostPort").(float64)
+		var pid int
+		fmt.Sscan(fmt.Sprint(path(tk, "containers", 0, "runtimeId")), &pid)
+		out[path(tk, "taskArn").(string)] = [2]int{int(port), pid}
+	}
+	return out
+}
+
+// currentDeployment describes the service's current service deployment.
+func currentDeployment(t *testing.T, s *server) map[string]any {
+	t.Helper()
+	svc := s.mustAWS("ecs", "describe-services", "--cluster", "demo", "--services", "web")
+	arn, _ := path(svc, "services", 0, "currentServiceDeployment").(string)
+	d := s.mustAWS("ecs", "describe-service-deployments", "--service-deployment-arns", arn)
+	return path(d, "serviceDeployments", 0).(map[string]any)
+}
+
+// allAnswer checks that every running task answers with the version.
+func allAnswer(t *testing.T, tasks map[string][2]int, version string) bool {
+	for _, tk := range tasks {
+		body, err := get(fmt.Sprintf("http://127.0.0.1:%d/", tk[0]))
+		if err != nil || strings.TrimSpace(body) != "hello from "+version {
+			return false
+		}
+	}
+	return len(tasks) > 0
+}
+
+func alive(pid int) bool { return pid > 0 && syscall.Kill(pid, 0) == nil }
+
+func TestRollingDeploymentSurvivesKill9(t *testing.T) {
+	s := startServer(t)
+	s.mustAWS("ecs", "create-cluster", "--cluster-name", "demo")
+	s.mustAWS("ecs", "register-task-definition", "--cli-input-json", taskDef(t, "v1"))
+	s.mustAWS("ecs", "create-service", "--cluster", "demo", "--service-name", "web",
+		"--task-definition", "web", "--desired-count", "2")
+
+	eventually(t, 60*time.Second, "v1 deployment SUCCESSFUL", func() bool {
+		return currentDeployment(t, s)["status"] == "SUCCESSFUL"
+	})
+	// The waiter's first check passes at once when the service is stable.
+	s.mustAWS("ecs", "wait", "services-stable", "--cluster", "demo", "--services", "web")
+	v1 := runningTasks(t, s)
+	if len(v1) != 2 || !allAnswer(t, v1, "v1") {
+		t.Fatalf("v1 tasks %v do not all answer v1", v1)
+	}
+
+	// Update to v2 and crash the control plane in the middle.
+	s.mustAWS("ecs", "register-task-definition", "--cli-input-json", taskDef(t, "v2"))
+	s.mustAWS("ecs", "update-service", "--cluster", "demo", "--service", "web", "--task-definition", "web:2")
+	eventually(t, 30*time.Second, "v2 tasks started", func() bool {
+		d := currentDeployment(t, s)
+		n, _ := path(d, "targetServiceRevision", "pendingTaskCount").(float64)
+		r, _ := path(d, "targetServiceRevision", "runningTaskCount").(float64)
+		return d["status"] == "IN_PROGRESS" && n+r > 0
+	})
+	s.kill9()
+	for arn, tk := range v1 {
+		if !alive(tk[1]) {
+			t.Fatalf("task %s (pid %d) died with the control plane", arn, tk[1])
+		}
+	}
+	s.start()
+
+	eventually(t, 90*time.Second, "v2 deployment SUCCESSFUL after restart", func() bool {
+		return currentDeployment(t, s)["status"] == "SUCCESSFUL"
+	})
+	v2 := runningTasks(t, s)
+	if len(v2) != 2 || !allAnswer(t, v2, "v2") {
+		t.Fatalf("v2 tasks %v do not all answer v2", v2)
+	}
+	eventually(t, 30*time.Second, "v1 processes gone", func() bool {
+		for _, tk := range v1 {
+			if alive(tk[1]) {
+				return false
+			}
+		}
+		return true
+	})
+	d := currentDeployment(t, s)
+	if path(d, "lifecycleStage") != "CLEAN_UP" || len(path(d, "sourceServiceRevisions").([]any)) != 1 {
+		t.Errorf("deployment after success: %v", d)
+	}
+	svc := s.mustAWS("ecs", "describe-services", "--cluster", "demo", "--services", "web")
+	if n := len(path(svc, "services", 0, "deployments").([]any)); n != 1 {
+		t.Errorf("deployments[] has %d entries, want 1", n)
+	}
+	deps := s.mustAWS("ecs", "list-service-deployments", "--service", path(svc, "services", 0, "serviceArn").(string))
+	if n := len(deps["serviceDeployments"].([]any)); n != 2 {
+		t.Errorf("list-service-deployments by service ARN: %d deployments, want 2", n)
+	}
+
+	// Roll back a deployment with the CLI.
+	s.mustAWS("ecs", "register-task-definition", "--cli-input-json", taskDef(t, "v3"))
+	s.mustAWS("ecs", "update-service", "--cluster", "demo", "--service", "web", "--task-definition", "web:3")
+	arn := currentDeployment(t, s)["serviceDeploymentArn"].(string)
+	s.mustAWS("ecs", "stop-service-deployment", "--service-deployment-arn", arn, "--stop-type", "ROLLBACK")
+	eventually(t, 60*time.Second, "rollback to v2", func() bool {
+		return currentDeployment(t, s)["status"] == "ROLLBACK_SUCCESSFUL" && allAnswer(t, runningTasks(t, s), "v2")
+	})
+
+	// Delete the service: every task stops.
+	s.mustAWS("ecs", "delete-service", "--cluster", "demo", "--service", "web", "--force")
+	last := runningTasks(t, s)
+	eventually(t, 30*time.Second, "service INACTIVE", func() bool {
+		svc := s.mustAWS("ecs", "describe-services", "--cluster", "demo", "--services", "web")
+		return path(svc, "services", 0, "status") == "INACTIVE"
+	})
+	for arn, tk := range last {
+		if alive(tk[1]) {
+			t.Errorf("task %s (pid %d) still runs after the service was deleted", arn, tk[1])
+		}
+	}
+}
