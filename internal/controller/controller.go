@@ -75,16 +75,19 @@ func (c *Controller) Run(ctx context.Context) {
 	}
 }
 
-// orphanSweepEvery is how many passes go by between two sweeps for
-// runtime tasks that no record claims.
-const orphanSweepEvery = 20
+// housekeepingEvery is how many passes go by between two sweeps for
+// runtime tasks that no record claims and for expired task records.
+const housekeepingEvery = 20
 
 // Pass runs one reconciliation pass. Errors are logged, not returned:
 // whatever failed is retried by the next pass.
 func (c *Controller) Pass(ctx context.Context) {
-	if c.passes%orphanSweepEvery == 0 {
+	if c.passes%housekeepingEvery == 0 {
 		if err := c.sweepOrphans(ctx); err != nil && ctx.Err() == nil {
 			c.log.Error("sweep orphaned tasks", "err", err)
+		}
+		if err := c.pruneStopped(ctx); err != nil && ctx.Err() == nil {
+			c.log.Error("prune stopped tasks", "err", err)
 		}
 	}
 	c.passes++

@@ -362,3 +362,45 @@ func TestDeleteServiceDrains(t *testing.T) {
 		return h.service("web")["status"] == "INACTIVE" && len(h.driver.Running()) == 0
 	})
 }
+
+func TestCrashLoopIsThrottled(t *testing.T) {
+	h := newHarness(t)
+	h.registerTaskDef("web", "v1", map[string]string{"FAKE_EXIT_AFTER": "1"})
+	h.call("CreateService", `{"cluster":"c","serviceName":"web","taskDefinition":"web","desiredCount":2}`)
+	for range 120 { // two minutes of a service whose tasks all crash
+		h.ctl.Pass(context.Background())
+		h.advance(time.Second)
+	}
+	// Unthrottled, a task would start every pass or two: well over 100.
+	if h.driver.Starts > 20 {
+		t.Errorf("%d task launches in two minutes of crashes: not throttled", h.driver.Starts)
+	}
+	if h.driver.Starts < 6 {
+		t.Errorf("only %d task launches: throttled too hard", h.driver.Starts)
+	}
+	found := false
+	for _, ev := range h.service("web")["events"].([]any) {
+		found = found || strings.Contains(ev.(map[string]any)["message"].(string), "unable to consistently start tasks")
+	}
+	if !found {
+		t.Error("no event says the service cannot start tasks")
+	}
+	if d := h.deployment("web"); d["status"] != "IN_PROGRESS" {
+		t.Errorf("deployment status = %v", d["status"])
+	}
+}
+
+func TestStoppedTasksArePrunedAfterAnHour(t *testing.T) {
+	h := newHarness(t)
+	h.registerTaskDef("web", "v1", nil)
+	h.call("CreateService", `{"cluster":"c","serviceName":"web","taskDefinition":"web","desiredCount":1}`)
+	h.passUntil("v1 steady", h.steady("web", map[string]int{"web:1": 1}))
+	h.call("UpdateService", `{"cluster":"c","service":"web","desiredCount":0}`)
+	h.passUntil("task stopped", func() bool { return len(h.tasks(state.TaskStopped)) == 1 && len(h.driver.Running()) == 0 })
+	id := h.tasks(state.TaskStopped)[0].ID
+	if status, out := h.try("DescribeTasks", fmt.Sprintf(`{"cluster":"c","tasks":[%q]}`, id)); status != 200 || len(out["tasks"].([]any)) != 1 {
+		t.Fatalf("stopped task not describable: %v", out)
+	}
+	h.advance(controller.StoppedTaskRetention + time.Minute)
+	h.passUntil("record pruned", func() bool { return len(h.tasks(state.TaskStopped)) == 0 })
+}

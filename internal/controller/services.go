@@ -112,9 +112,13 @@ func (c *Controller) planService(tx state.Tx, cluster, name string) (*servicePas
 		return nil, err
 	}
 	err = tx.Tasks(cluster, "", func(t *state.Task) error {
-		if t.ServiceName == name && t.LastStatus != state.TaskStopped {
+		switch {
+		case t.ServiceName != name:
+		case t.LastStatus != state.TaskStopped:
 			sp.tasks[t.ID] = t
 			in.Tasks = append(in.Tasks, engineTask(t))
+		case t.Failed && in.Now.Sub(ecs.TimeValue(t.StoppingAt)) < time.Hour:
+			in.Failures = append(in.Failures, deploy.Failure{Revision: t.Revision, At: ecs.TimeValue(t.StoppingAt)})
 		}
 		return nil
 	})
@@ -153,7 +157,7 @@ func (sp *servicePass) changed() bool {
 	switch {
 	case len(p.Start) > 0, len(p.Stop) > 0, len(p.Superseded) > 0, p.Revision != "":
 		return true
-	case p.Steady != sp.svc.Steady:
+	case p.Steady != sp.svc.Steady, p.Throttled != sp.svc.Throttled:
 		return true
 	case p.Deployment != nil && !sp.in.Deployment.SameProgress(p.Deployment):
 		return true
@@ -198,6 +202,7 @@ func (c *Controller) apply(tx state.Tx, sp *servicePass) error {
 		if t == nil || !t.RequestStop(ecs.TaskStopCodeServiceSchedulerInitiated, s.Reason, now) {
 			continue
 		}
+		t.Failed = s.Failed
 		if err := tx.PutTask(t); err != nil {
 			return err
 		}
@@ -210,6 +215,11 @@ func (c *Controller) apply(tx state.Tx, sp *servicePass) error {
 		addEvent(svc, now, "has reached a steady state.")
 	}
 	svc.Steady = p.Steady
+	if p.Throttled && !svc.Throttled {
+		addEvent(svc, now, fmt.Sprintf("is unable to consistently start tasks successfully: the next launch waits until %s.",
+			p.ThrottledUntil.UTC().Format(time.RFC3339)))
+	}
+	svc.Throttled = p.Throttled
 	if svc.Status == state.ServiceDraining && len(sp.tasks) == 0 {
 		svc.Status = state.ServiceInactive
 	}

@@ -111,7 +111,7 @@ func (c *Controller) startTask(ctx context.Context, t *state.Task) (bool, error)
 		now := c.now()
 		return c.updateTask(ctx, t, func(t *state.Task) {
 			t.RequestStop(ecs.TaskStopCodeTaskFailedToStart, "CannotStartContainerError: "+err.Error(), now)
-			t.LastStatus = state.TaskDeprovisioning
+			t.LastStatus, t.Failed = state.TaskDeprovisioning, true
 		})
 	}
 	if err != nil {
@@ -128,7 +128,7 @@ func (c *Controller) observeTask(ctx context.Context, t *state.Task) (bool, erro
 	if errors.Is(err, runtime.ErrTaskNotFound) {
 		return c.updateTask(ctx, t, func(t *state.Task) {
 			t.RequestStop(ecs.TaskStopCodeTaskFailedToStart, "Task is no longer known to the runtime", now)
-			t.LastStatus = state.TaskDeprovisioning
+			t.LastStatus, t.Failed = state.TaskDeprovisioning, true
 		})
 	}
 	if err != nil {
@@ -142,7 +142,7 @@ func (c *Controller) observeTask(ctx context.Context, t *state.Task) (bool, erro
 				code = ecs.TaskStopCodeTaskFailedToStart
 			}
 			t.RequestStop(code, st.StoppedReason, now)
-			t.LastStatus = state.TaskDeprovisioning
+			t.LastStatus, t.Failed = state.TaskDeprovisioning, true
 		}
 	})
 }

@@ -31,6 +31,15 @@ type Input struct {
 	Superseded []*Deployment
 	// Tasks are the service's tasks that are not yet STOPPED.
 	Tasks []Task
+	// Failures are the service's tasks that failed (exited on their own,
+	// failed to start or failed health checks) in the last hour.
+	Failures []Failure
+}
+
+// Failure is a task of a service that failed.
+type Failure struct {
+	Revision string
+	At       time.Time
 }
 
 // Task is what the engine needs to know about one task.
@@ -76,6 +85,10 @@ type Plan struct {
 	// Steady reports that the service has no ongoing deployment and runs
 	// exactly its desired count of healthy tasks of its revision.
 	Steady bool
+	// Throttled reports that tasks failed so often lately that no new
+	// task is started until ThrottledUntil.
+	Throttled      bool
+	ThrottledUntil time.Time
 }
 
 // Start asks for Count new tasks of Revision.
@@ -88,6 +101,8 @@ type Start struct {
 type Stop struct {
 	TaskID string
 	Reason string
+	// Failed is set when the task is stopped because it failed.
+	Failed bool
 }
 
 // Stop reasons, as ECS words them.
@@ -101,6 +116,14 @@ const (
 // Next decides the next step for a service. It is pure: the same input
 // always gives the same plan, and the input is not modified.
 func Next(in Input) Plan {
+	p := next(in)
+	if until := throttledUntil(in.Failures); in.Now.Before(until) {
+		p.Start, p.Throttled, p.ThrottledUntil = nil, true, until
+	}
+	return p
+}
+
+func next(in Input) Plan {
 	var p Plan
 	for _, s := range in.Superseded {
 		c := clone(s)
@@ -148,6 +171,7 @@ func Next(in Input) Plan {
 		d.enter(next, in.Now)
 	}
 	d.count(in.Tasks, in.DesiredCount)
+	d.FailedTasks = max(d.FailedTasks, countFailures(in.Failures, d.Goal(), d.CreatedAt))
 	if p.Deployment.UpdatedAt.IsZero() || !in.Deployment.SameProgress(d) {
 		d.UpdatedAt = in.Now
 	}

@@ -65,7 +65,7 @@ func TestNext(t *testing.T) {
 		{
 			name: "steady: scale in stops the least useful task",
 			in:   Input{DesiredCount: 1, Revision: revA, Tasks: []Task{healthy("1", revA), starting("2", revA)}},
-			want: Plan{Stop: []Stop{{"2", ReasonScaleIn}}},
+			want: Plan{Stop: []Stop{{"2", ReasonScaleIn, false}}},
 		},
 		{
 			name: "steady: exactly desired and healthy",
@@ -80,7 +80,7 @@ func TestNext(t *testing.T) {
 		{
 			name: "steady: unhealthy task is replaced",
 			in:   Input{DesiredCount: 2, Revision: revA, Tasks: []Task{healthy("1", revA), unhealthy("2", revA, time.Minute)}},
-			want: Plan{Start: []Start{{revA, 1}}, Stop: []Stop{{"2", ReasonUnhealthy}}},
+			want: Plan{Start: []Start{{revA, 1}}, Stop: []Stop{{"2", ReasonUnhealthy, true}}},
 		},
 		{
 			name: "steady: unhealthy task within the grace period is kept",
@@ -115,20 +115,20 @@ func TestNext(t *testing.T) {
 			name: "scale up stops an old task once a new one is healthy",
 			in: Input{DesiredCount: 2, Revision: revB, Deployment: dep(inProgress, ecs.ServiceDeploymentLifecycleStageScaleUp),
 				Tasks: []Task{healthy("1", revA), healthy("2", revA), healthy("3", revB), starting("4", revB)}},
-			check: stageActions(ecs.ServiceDeploymentLifecycleStageScaleUp, nil, []Stop{{"1", ReasonReplaced}}),
+			check: stageActions(ecs.ServiceDeploymentLifecycleStageScaleUp, nil, []Stop{{"1", ReasonReplaced, false}}),
 		},
 		{
 			name: "scale up with no spare capacity stops first (min 50, max 100)",
 			in: Input{DesiredCount: 2, Revision: revB, Config: pct(50, 100),
 				Deployment: withConfig(dep(inProgress, ecs.ServiceDeploymentLifecycleStageScaleUp), pct(50, 100)),
 				Tasks:      []Task{healthy("1", revA), healthy("2", revA)}},
-			check: stageActions(ecs.ServiceDeploymentLifecycleStageScaleUp, []Start{{revB, 1}}, []Stop{{"1", ReasonReplaced}}),
+			check: stageActions(ecs.ServiceDeploymentLifecycleStageScaleUp, []Start{{revB, 1}}, []Stop{{"1", ReasonReplaced, false}}),
 		},
 		{
 			name: "target healthy moves on to clean up, which stops what is left",
 			in: Input{DesiredCount: 2, Revision: revB, Deployment: dep(inProgress, ecs.ServiceDeploymentLifecycleStageScaleUp),
 				Tasks: []Task{healthy("1", revA), stopping(healthy("2", revA)), healthy("3", revB), healthy("4", revB)}},
-			check: stageActions(ecs.ServiceDeploymentLifecycleStageCleanUp, nil, []Stop{{"1", ReasonReplaced}}),
+			check: stageActions(ecs.ServiceDeploymentLifecycleStageCleanUp, nil, []Stop{{"1", ReasonReplaced, false}}),
 		},
 		{
 			name: "clean up waits for stopping tasks",
@@ -156,7 +156,7 @@ func TestNext(t *testing.T) {
 				if d.Status != rollbackInProgress || d.Rollback == nil || d.Rollback.RevisionArn != revA || p.Revision != revA {
 					t.Fatalf("deployment = %s rollback %+v plan revision %q", d.Status, d.Rollback, p.Revision)
 				}
-				stageActions(ecs.ServiceDeploymentLifecycleStageScaleUp, []Start{{revA, 1}}, []Stop{{"3", ReasonReplaced}})(t, p)
+				stageActions(ecs.ServiceDeploymentLifecycleStageScaleUp, []Start{{revA, 1}}, []Stop{{"3", ReasonReplaced, false}})(t, p)
 				if d.Sources[0].Requested != 2 || d.Target.Requested != 0 {
 					t.Errorf("requested counts: source %d target %d", d.Sources[0].Requested, d.Target.Requested)
 				}
@@ -211,7 +211,7 @@ func TestNext(t *testing.T) {
 					t.Errorf("superseded = %s stopped %v", s.Status, s.StoppedAt)
 				}
 				// The half-started revB task is not healthy: it goes at once.
-				stageActions(ecs.ServiceDeploymentLifecycleStageScaleUp, []Start{{revC, 1}}, []Stop{{"2", ReasonReplaced}})(t, p)
+				stageActions(ecs.ServiceDeploymentLifecycleStageScaleUp, []Start{{revC, 1}}, []Stop{{"2", ReasonReplaced, false}})(t, p)
 			},
 		},
 	}

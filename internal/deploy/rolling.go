@@ -88,7 +88,7 @@ func (r rollout) step(tasks []Task) ([]Start, []Stop) {
 		case t.Health == Unhealthy && r.now.Sub(t.StartedAt) >= r.grace:
 			// A failing task is replaced whatever the limits say: it
 			// serves nobody.
-			stops = append(stops, Stop{t.ID, ReasonUnhealthy})
+			stops = append(stops, Stop{t.ID, ReasonUnhealthy, true})
 			continue
 		case t.Health == Healthy:
 			healthy++
@@ -104,7 +104,7 @@ func (r rollout) step(tasks []Task) ([]Start, []Stop) {
 	// Too many goal tasks: scale in, least useful first.
 	if extra := len(goal) - r.desired; extra > 0 {
 		for _, t := range leastUseful(goal)[:extra] {
-			stops = append(stops, Stop{t.ID, ReasonScaleIn})
+			stops = append(stops, Stop{t.ID, ReasonScaleIn, false})
 			live--
 			if t.Health == Healthy {
 				healthy--
@@ -121,7 +121,7 @@ func (r rollout) step(tasks []Task) ([]Start, []Stop) {
 			}
 			canStopHealthy--
 		}
-		stops = append(stops, Stop{t.ID, ReasonReplaced})
+		stops = append(stops, Stop{t.ID, ReasonReplaced, false})
 		live--
 	}
 

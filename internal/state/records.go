@@ -24,6 +24,8 @@ type Service struct {
 	Deployment string `json:"cutoverDeployment,omitempty"`
 	// Steady is set while the service is in a steady state.
 	Steady bool `json:"cutoverSteady,omitempty"`
+	// Throttled is set while task launches wait because tasks kept failing.
+	Throttled bool `json:"cutoverThrottled,omitempty"`
 }
 
 // Revision is a stored, immutable service revision.
@@ -48,6 +50,9 @@ type Task struct {
 	// HealthChecked names the essential containers that have a health
 	// check: the task is HEALTHY once all of them pass.
 	HealthChecked []string `json:"cutoverHealthChecked,omitempty"`
+	// Failed is set when the task stopped because it failed: it exited
+	// on its own, could not start, or failed its health checks.
+	Failed bool `json:"cutoverFailed,omitempty"`
 }
 
 // MaxServiceEvents is how many events a service keeps, newest first.

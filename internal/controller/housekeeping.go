@@ -4,6 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
+
+	"github.com/cutover/cutover/internal/ecs"
 
 	"github.com/cutover/cutover/internal/runtime"
 	"github.com/cutover/cutover/internal/state"
@@ -47,4 +50,35 @@ func (c *Controller) sweepOrphans(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// StoppedTaskRetention is how long a STOPPED task stays describable, as
+// in ECS, before its record is deleted.
+const StoppedTaskRetention = time.Hour
+
+// pruneStopped deletes the records of tasks stopped longer ago than
+// StoppedTaskRetention.
+func (c *Controller) pruneStopped(ctx context.Context) error {
+	cutoff := c.now().Add(-StoppedTaskRetention)
+	var old []*state.Task
+	err := c.store.View(ctx, func(tx store.Tx) error {
+		return state.Tx{Tx: tx}.Tasks("", "", func(t *state.Task) error {
+			if t.LastStatus == state.TaskStopped && ecs.TimeValue(t.StoppedAt).Before(cutoff) {
+				old = append(old, t)
+			}
+			return nil
+		})
+	})
+	if err != nil || len(old) == 0 {
+		return err
+	}
+	return c.store.Update(ctx, func(stx store.Tx) error {
+		tx := state.Tx{Tx: stx}
+		for _, t := range old {
+			if err := tx.DeleteTask(state.LastPart(t.ClusterArn), t.ID); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }
