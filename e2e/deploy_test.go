@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -107,6 +108,12 @@ func TestRollingDeploymentSurvivesKill9(t *testing.T) {
 	v1 := runningTasks(t, s)
 	if len(v1) != 2 || !allAnswer(t, v1, "v1") {
 		t.Fatalf("v1 tasks %v do not all answer v1", v1)
+	}
+	for arn := range v1 {
+		out, err := exec.Command(s.bin, "logs", "--endpoint", s.url(), "--cluster", "demo", "--container", "web", arn).CombinedOutput()
+		if err != nil || !strings.Contains(string(out), "v1 listening on") {
+			t.Errorf("cutover logs %s: %v\n%s", arn, err, out)
+		}
 	}
 
 	// Update to v2 and crash the control plane in the middle.

@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -60,7 +61,7 @@ func Run(ctx context.Context, cfg Config) error {
 		return fmt.Errorf("listen on %s: %w", cfg.Listen, err)
 	}
 	srv := &http.Server{
-		Handler:           handler(api, st),
+		Handler:           handler(api, st, driver),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       time.Minute,
 		IdleTimeout:       2 * time.Minute,
@@ -112,12 +113,15 @@ func newDriver(cfg Config) (runtime.Driver, error) {
 }
 
 // handler routes the endpoint: the ECS API by X-Amz-Target, /healthz,
-// and a JSON 404 for anything else.
-func handler(api *ecsapi.API, st store.Store) http.Handler {
+// task logs, and a JSON 404 for anything else.
+func handler(api *ecsapi.API, st store.Store, driver runtime.Driver) http.Handler {
+	logs := logsHandler(st, driver)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch {
 		case ecsapi.Handles(r):
 			api.ServeHTTP(w, r)
+		case strings.HasPrefix(r.URL.Path, LogsPath):
+			logs.ServeHTTP(w, r)
 		case r.URL.Path == "/healthz":
 			if err := st.View(r.Context(), func(store.Tx) error { return nil }); err != nil {
 				http.Error(w, "store unavailable", http.StatusServiceUnavailable)
