@@ -13,12 +13,12 @@ type Deployment struct {
 	ServiceArn string `json:"serviceArn"`
 	ClusterArn string `json:"clusterArn"`
 
-	Strategy     ecs.DeploymentStrategy                 `json:"strategy"`
-	Status       ecs.ServiceDeploymentStatus            `json:"status"`
-	StatusReason string                                 `json:"statusReason,omitempty"`
-	Stage        ecs.ServiceDeploymentLifecycleStage    `json:"stage,omitempty"`
-	StageStarted time.Time                              `json:"stageStartedAt,omitzero"`
-	Config       ecs.DeploymentConfiguration            `json:"config"`
+	Strategy     ecs.DeploymentStrategy              `json:"strategy"`
+	Status       ecs.ServiceDeploymentStatus         `json:"status"`
+	StatusReason string                              `json:"statusReason,omitempty"`
+	Stage        ecs.ServiceDeploymentLifecycleStage `json:"stage,omitempty"`
+	StageStarted time.Time                           `json:"stageStartedAt,omitzero"`
+	Config       ecs.DeploymentConfiguration         `json:"config"`
 
 	// Target is the revision being deployed; Sources are the revisions
 	// that had tasks when the deployment was created.

@@ -43,6 +43,9 @@ func (a *API) createCluster(ctx context.Context, req *ecs.CreateClusterRequest) 
 	if !nameRE.MatchString(name) {
 		return nil, invalidParam("Cluster name can have up to 255 letters (uppercase and lowercase), numbers, hyphens, and underscores.")
 	}
+	if err := validateTags(req.Tags); err != nil {
+		return nil, err
+	}
 	var out *ecs.Cluster
 	err := a.update(ctx, func(tx state.Tx) error {
 		c, err := tx.Cluster(name)

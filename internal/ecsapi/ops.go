@@ -18,5 +18,19 @@ func (a *API) operations() map[string]handler {
 		"DescribeServiceDeployments": op(a.describeServiceDeployments),
 		"StopServiceDeployment":      op(a.stopServiceDeployment),
 		"DescribeServiceRevisions":   op(a.describeServiceRevisions),
+
+		"RegisterTaskDefinition":     op(a.registerTaskDefinition),
+		"DescribeTaskDefinition":     op(a.describeTaskDefinition),
+		"ListTaskDefinitions":        op(a.listTaskDefinitions),
+		"ListTaskDefinitionFamilies": op(a.listTaskDefinitionFamilies),
+		"DeregisterTaskDefinition":   op(a.deregisterTaskDefinition),
+
+		"ListTasks":     op(a.listTasks),
+		"DescribeTasks": op(a.describeTasks),
+		"StopTask":      op(a.stopTask),
+
+		"TagResource":         op(a.tagResource),
+		"UntagResource":       op(a.untagResource),
+		"ListTagsForResource": op(a.listTagsForResource),
 	}
 }

@@ -59,6 +59,9 @@ func (a *API) createService(ctx context.Context, req *ecs.CreateServiceRequest) 
 	if err := checkServiceConfig(req.DeploymentController, req.DeploymentConfiguration, req.LoadBalancers); err != nil {
 		return nil, err
 	}
+	if err := validateTags(req.Tags); err != nil {
+		return nil, err
+	}
 	var out *ecs.Service
 	err := a.update(ctx, func(tx state.Tx) error {
 		c, err := activeCluster(tx, req.Cluster)

@@ -135,4 +135,3 @@ func handler(api *ecsapi.API, st store.Store, driver runtime.Driver) http.Handle
 		}
 	})
 }
-

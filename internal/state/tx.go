@@ -43,7 +43,9 @@ func scan[T any](t Tx, table, prefix, after string, fn func(*T) error) error {
 }
 
 // Cluster returns the cluster named name.
-func (t Tx) Cluster(name string) (*Cluster, error) { return get[Cluster](t, tableClusters, name, "cluster") }
+func (t Tx) Cluster(name string) (*Cluster, error) {
+	return get[Cluster](t, tableClusters, name, "cluster")
+}
 
 // PutCluster stores c.
 func (t Tx) PutCluster(c *Cluster) error { return store.PutJSON(t.Tx, tableClusters, c.ClusterName, c) }
