@@ -78,7 +78,8 @@ func (s goldenStep) body() []byte {
 //
 //   - UUIDs (8-4-4-4-12 hexadecimal digits), such as container IDs and
 //     service deployment IDs, become "<uuid>";
-//   - task IDs (32 hexadecimal digits) become "<task-id>".
+//   - task IDs (32 hexadecimal digits) become "<task-id>";
+//   - the IDs of DescribeServices' deployments[] become "ecs-svc/<id>".
 //
 // Timestamps need no mask: the API runs on the fixed clock testNow.
 var masks = []struct {
@@ -87,6 +88,7 @@ var masks = []struct {
 }{
 	{regexp.MustCompile(`[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}`), "<uuid>"},
 	{regexp.MustCompile(`\b[0-9a-f]{32}\b`), "<task-id>"},
+	{regexp.MustCompile(`ecs-svc/[0-9]{19}`), "ecs-svc/<id>"},
 }
 
 // mask applies masks to every string in a decoded JSON value.

@@ -7,8 +7,6 @@ import (
 	"math/rand/v2"
 	"time"
 
-	"github.com/google/uuid"
-
 	"github.com/cutover/cutover/internal/deploy"
 	"github.com/cutover/cutover/internal/ecs"
 	"github.com/cutover/cutover/internal/state"
@@ -202,14 +200,18 @@ func (a *API) deployRevision(tx state.Tx, svc *state.Service, td *ecs.TaskDefini
 		return err
 	}
 
+	id, err := tx.NewDeploymentID()
+	if err != nil {
+		return err
+	}
 	d := &deploy.Deployment{
-		Arn:        a.arns.ServiceDeployment(cluster, svc.ServiceName, newDeploymentID()),
+		Arn:        a.arns.ServiceDeployment(cluster, svc.ServiceName, id),
 		ServiceArn: svc.ServiceArn,
 		ClusterArn: svc.ClusterArn,
 		Strategy:   svc.DeploymentConfiguration.Strategy,
 		Status:     ecs.ServiceDeploymentStatusPending,
 		Config:     *svc.DeploymentConfiguration,
-		Target:     deploy.RevisionCounts{Arn: rev.ServiceRevisionArn},
+		Target:     deploy.RevisionCounts{Arn: rev.ServiceRevisionArn, Requested: int(ecs.Int32Value(svc.DesiredCount))},
 		RollbackTo: svc.StableRevision,
 		CreatedAt:  now,
 		UpdatedAt:  now,
@@ -246,11 +248,4 @@ func (a *API) deployRevision(tx state.Tx, svc *state.Service, td *ecs.TaskDefini
 	svc.Revision, svc.Deployment, svc.TaskDefinition = rev.ServiceRevisionArn, d.Arn, td.TaskDefinitionArn
 	svc.Steady = false
 	return tx.PutService(svc)
-}
-
-// newDeploymentID returns a service deployment ID; IDs sort by creation
-// time, so a service's deployments are stored in creation order.
-func newDeploymentID() string {
-	id := uuid.Must(uuid.NewV7())
-	return fmt.Sprintf("%x", id[:])
 }

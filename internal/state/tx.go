@@ -172,6 +172,16 @@ func deploymentKey(arn string) (string, error) {
 	return a.Parts[0] + "/" + a.Parts[1] + "/" + a.Parts[2], nil
 }
 
+// NewDeploymentID hands out the ID of a new service deployment: IDs sort
+// in creation order, so a service's deployments are stored that way.
+func (t Tx) NewDeploymentID() (string, error) {
+	n, err := t.NextSequence(tableDeployments)
+	if err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("%016x", n), nil
+}
+
 // Deployment returns the service deployment with the given ARN.
 func (t Tx) Deployment(arn string) (*deploy.Deployment, error) {
 	key, err := deploymentKey(arn)

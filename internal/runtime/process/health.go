@@ -1,0 +1,134 @@
+package process
+
+import (
+	"context"
+	"syscall"
+	"time"
+
+	"github.com/cutover/cutover/internal/runtime"
+)
+
+// Health check defaults, as in ECS and Docker.
+const (
+	defaultHealthInterval = 30 * time.Second
+	defaultHealthTimeout  = 5 * time.Second
+	defaultHealthRetries  = 3
+	// probeWaitDelay bounds how long a timed-out probe's output pipes
+	// are waited for after its process group was killed.
+	probeWaitDelay = time.Second
+)
+
+// healthTracker turns probe results into a health status with Docker's
+// rules: until the first counted result the status is UNKNOWN; a success
+// makes it HEALTHY and resets the failure count; Retries consecutive
+// failures make it UNHEALTHY. Failures during the start period do not
+// count, unless the container has already been healthy.
+type healthTracker struct {
+	retries     int
+	startPeriod time.Duration
+	startedAt   time.Time
+
+	status      runtime.Health
+	failures    int
+	everHealthy bool
+}
+
+// newHealthTracker returns a tracker for a container started at
+// startedAt, with hc's retries and start period (defaults applied).
+func newHealthTracker(hc runtime.HealthCheck, startedAt time.Time) *healthTracker {
+	retries := hc.Retries
+	if retries <= 0 {
+		retries = defaultHealthRetries
+	}
+	return &healthTracker{
+		retries:     retries,
+		startPeriod: hc.StartPeriod,
+		startedAt:   startedAt,
+		status:      runtime.HealthUnknown,
+	}
+}
+
+// observe records one probe result, taken at at, and returns the status.
+func (h *healthTracker) observe(ok bool, at time.Time) runtime.Health {
+	if ok {
+		h.failures = 0
+		h.everHealthy = true
+		h.status = runtime.HealthHealthy
+		return h.status
+	}
+	if !h.everHealthy && at.Sub(h.startedAt) < h.startPeriod {
+		return h.status
+	}
+	h.failures++
+	if h.failures >= h.retries {
+		h.status = runtime.HealthUnhealthy
+	}
+	return h.status
+}
+
+// healthArgv is the argv a health check runs: CMD runs its arguments,
+// CMD-SHELL runs its command with /bin/sh -c.
+func healthArgv(hc runtime.HealthCheck) []string {
+	if hc.Command[0] == "CMD-SHELL" {
+		return []string{"/bin/sh", "-c", hc.Command[1]}
+	}
+	return hc.Command[1:]
+}
+
+// runHealth probes the container every Interval (measured from the end
+// of the previous probe, the first one Interval after start) until ctx is
+// done, recording the resulting health in the state.
+func (s *shim) runHealth(ctx context.Context, c *container, startedAt time.Time) {
+	hc := *c.spec.HealthCheck
+	interval, timeout := hc.Interval, hc.Timeout
+	if interval <= 0 {
+		interval = defaultHealthInterval
+	}
+	if timeout <= 0 {
+		timeout = defaultHealthTimeout
+	}
+	tracker := newHealthTracker(hc, startedAt)
+	last := runtime.HealthUnknown
+	timer := time.NewTimer(interval)
+	defer timer.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-timer.C:
+		}
+		ok := s.probe(ctx, c, healthArgv(hc), timeout)
+		if ctx.Err() != nil {
+			return
+		}
+		if h := tracker.observe(ok, time.Now()); h != last {
+			s.logger.Info("container health changed", "container", c.spec.Name, "health", h)
+			last = h
+			s.update(func(st *stateFile) {
+				if cs := &st.Status.Containers[c.index]; cs.State == runtime.StateRunning {
+					cs.Health = h
+				}
+			})
+		}
+		timer.Reset(interval)
+	}
+}
+
+// probe runs one health check command and reports whether it exited 0
+// within timeout. A probe that times out has its process group killed.
+func (s *shim) probe(ctx context.Context, c *container, argv []string, timeout time.Duration) bool {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	cmd, err := c.command(ctx, argv)
+	if err != nil {
+		s.logger.Debug("health check", "container", c.spec.Name, "err", err)
+		return false
+	}
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+	cmd.WaitDelay = probeWaitDelay
+	if err := cmd.Run(); err != nil {
+		s.logger.Debug("health check failed", "container", c.spec.Name, "err", err)
+		return false
+	}
+	return true
+}
