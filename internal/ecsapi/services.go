@@ -23,6 +23,16 @@ func serviceOf(tx state.Tx, cluster, ref string) (*state.Service, error) {
 	return s, err
 }
 
+// clusterService returns the service serviceRef of the ACTIVE cluster
+// clusterRef (each a name or an ARN).
+func clusterService(tx state.Tx, clusterRef, serviceRef string) (*state.Service, error) {
+	c, err := activeCluster(tx, clusterRef)
+	if err != nil {
+		return nil, err
+	}
+	return serviceOf(tx, c.ClusterName, serviceRef)
+}
+
 // activeTaskDefinition resolves ref to an ACTIVE task definition.
 func activeTaskDefinition(tx state.Tx, ref string) (*ecs.TaskDefinition, error) {
 	if _, _, err := state.ParseTaskDefinitionRef(ref); err != nil {

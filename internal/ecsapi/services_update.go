@@ -20,11 +20,7 @@ func (a *API) updateService(ctx context.Context, req *ecs.UpdateServiceRequest) 
 	}
 	var out *ecs.Service
 	err := a.update(ctx, func(tx state.Tx) error {
-		c, err := activeCluster(tx, req.Cluster)
-		if err != nil {
-			return err
-		}
-		svc, err := serviceOf(tx, c.ClusterName, req.Service)
+		svc, err := clusterService(tx, req.Cluster, req.Service)
 		if err != nil {
 			return err
 		}
@@ -115,11 +111,7 @@ func activeTaskDefinitionOrCurrent(tx state.Tx, ref, current string) (*ecs.TaskD
 func (a *API) deleteService(ctx context.Context, req *ecs.DeleteServiceRequest) (*ecs.DeleteServiceResponse, error) {
 	var out *ecs.Service
 	err := a.update(ctx, func(tx state.Tx) error {
-		c, err := activeCluster(tx, req.Cluster)
-		if err != nil {
-			return err
-		}
-		svc, err := serviceOf(tx, c.ClusterName, req.Service)
+		svc, err := clusterService(tx, req.Cluster, req.Service)
 		if err != nil {
 			return err
 		}
