@@ -47,11 +47,9 @@ type exitEvent struct {
 
 // newContainer prepares container i of a task whose directory is taskDir.
 func newContainer(i int, cs runtime.ContainerSpec, baseEnv []string, taskDir string) *container {
-	workDir := cs.WorkingDir
+	workDir := cs.WorkingDir // absolute: the driver resolved it
 	if workDir == "" {
 		workDir = taskDir
-	} else if !filepath.IsAbs(workDir) {
-		workDir = filepath.Join(taskDir, workDir)
 	}
 	return &container{
 		index:        i,

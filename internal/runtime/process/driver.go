@@ -47,6 +47,9 @@ type Config struct {
 	// StartTimeout bounds how long Start waits for the shim to launch the
 	// containers. Default DefaultStartTimeout.
 	StartTimeout time.Duration
+	// BaseDir is the directory a relative container WorkingDir is taken
+	// from. Default: the working directory of the calling process.
+	BaseDir string
 }
 
 // Driver is the process runtime driver. It keeps no state of its own
@@ -82,6 +85,11 @@ func New(cfg Config) (*Driver, error) {
 		return nil, fmt.Errorf("new process driver: %w", err)
 	}
 	cfg.Dir = dir
+	if cfg.BaseDir == "" {
+		if cfg.BaseDir, err = os.Getwd(); err != nil {
+			return nil, fmt.Errorf("new process driver: %w", err)
+		}
+	}
 	if len(cfg.ShimCommand) == 0 {
 		exe, err := os.Executable()
 		if err != nil {

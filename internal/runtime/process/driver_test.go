@@ -3,6 +3,7 @@ package process
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -87,27 +88,39 @@ func TestShimKilled(t *testing.T) {
 }
 
 // TestPortAndWorkingDir: PORT is the host port; the working directory is
-// the task directory unless the spec sets one.
+// the task directory unless the spec sets one, and a relative one is taken
+// from Config.BaseDir.
 func TestPortAndWorkingDir(t *testing.T) {
-	d := newTestDriver(t, testConfig(t))
+	cfg := testConfig(t)
+	cfg.BaseDir = t.TempDir()
+	if err := os.Mkdir(filepath.Join(cfg.BaseDir, "app"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	d := newTestDriver(t, cfg)
 	wd := t.TempDir()
 	spec := webTask(t, "wd")
-	other := webTask(t, "wd").Containers[0]
-	other.Name, other.WorkingDir = "other", wd
-	other.Ports = []runtime.PortMapping{{ContainerPort: 9000}}
-	spec.Containers = append(spec.Containers, other)
+	for i, dir := range []string{wd, "app"} {
+		c := webTask(t, "wd").Containers[0]
+		c.Name, c.WorkingDir = fmt.Sprintf("other%d", i), dir
+		c.Ports = []runtime.PortMapping{{ContainerPort: 9000 + i}}
+		spec.Containers = append(spec.Containers, c)
+	}
 	st, err := d.Start(t.Context(), spec)
 	if err != nil {
 		t.Fatalf("Start: %v", err)
 	}
-	port, otherPort := st.Containers[0].Ports[0].HostPort, st.Containers[1].Ports[0].HostPort
+	port := st.Containers[0].Ports[0].HostPort
 	if got := waitHTTP(t, port, "/env/PORT"); got != strconv.Itoa(port) {
 		t.Errorf("$PORT = %q, want host port %d", got, port)
 	}
 	for _, tc := range []struct {
 		port int
 		want string
-	}{{port, d.paths("wd").dir}, {otherPort, wd}} {
+	}{
+		{port, d.paths("wd").dir},
+		{st.Containers[1].Ports[0].HostPort, wd},
+		{st.Containers[2].Ports[0].HostPort, filepath.Join(cfg.BaseDir, "app")},
+	} {
 		got := waitHTTP(t, tc.port, "/cwd")
 		if same, _ := sameFile(got, tc.want); !same {
 			t.Errorf("working directory = %q, want %q", got, tc.want)

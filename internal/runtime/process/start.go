@@ -9,6 +9,7 @@ import (
 	"maps"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"slices"
 	"strings"
 	"syscall"
@@ -32,6 +33,7 @@ func (d *Driver) Start(ctx context.Context, spec runtime.TaskSpec) (runtime.Task
 	if err := validateSpec(spec); err != nil {
 		return runtime.TaskStatus{}, fmt.Errorf("start task %q: %w", spec.ID, err)
 	}
+	spec = d.absWorkingDirs(spec)
 	if err := ctx.Err(); err != nil {
 		return runtime.TaskStatus{}, fmt.Errorf("start task %q: %w", spec.ID, err)
 	}
@@ -266,6 +268,19 @@ func cloneSpec(spec runtime.TaskSpec) runtime.TaskSpec {
 			hc := *c.HealthCheck
 			hc.Command = slices.Clone(hc.Command)
 			c.HealthCheck = &hc
+		}
+	}
+	return spec
+}
+
+// absWorkingDirs returns spec with relative container working directories
+// made absolute from Config.BaseDir: a task definition can name a
+// directory of the project the server was started in.
+func (d *Driver) absWorkingDirs(spec runtime.TaskSpec) runtime.TaskSpec {
+	spec.Containers = slices.Clone(spec.Containers)
+	for i, c := range spec.Containers {
+		if c.WorkingDir != "" && !filepath.IsAbs(c.WorkingDir) {
+			spec.Containers[i].WorkingDir = filepath.Join(d.cfg.BaseDir, c.WorkingDir)
 		}
 	}
 	return spec
