@@ -13,12 +13,21 @@ import (
 )
 
 // taskDef writes a task definition for the example web app answering
-// "hello from VERSION" and returns its file:// argument.
-func taskDef(t *testing.T, version string) string {
+// "hello from VERSION" and returns its file:// argument. A version whose
+// name starts with "bad" never passes its health check; with a gate file,
+// the health check passes only once that file exists.
+func taskDef(t *testing.T, version, gate string) string {
 	t.Helper()
 	app, err := filepath.Abs("../examples/app")
 	if err != nil {
 		t.Fatal(err)
+	}
+	check := []string{"CMD-SHELL", `python3 -c "import os,urllib.request; urllib.request.urlopen('http://127.0.0.1:%s/health' % os.environ['PORT'])"`}
+	switch {
+	case strings.HasPrefix(version, "bad"):
+		check = []string{"CMD", "false"}
+	case gate != "":
+		check[1] = "test -f " + gate + " && " + check[1]
 	}
 	td := map[string]any{
 		"family": "web",
@@ -31,7 +40,7 @@ func taskDef(t *testing.T, version string) string {
 			"environment":      []any{map[string]string{"name": "VERSION", "value": version}},
 			"portMappings":     []any{map[string]any{"containerPort": 8080}},
 			"healthCheck": map[string]any{
-				"command":  []string{"CMD-SHELL", `python3 -c "import os,urllib.request; urllib.request.urlopen('http://127.0.0.1:%s/health' % os.environ['PORT'])"`},
+				"command":  check,
 				"interval": 1, "timeout": 2, "retries": 3,
 			},
 			"stopTimeout": 5,
@@ -96,7 +105,7 @@ func alive(pid int) bool { return pid > 0 && syscall.Kill(pid, 0) == nil }
 func TestRollingDeploymentSurvivesKill9(t *testing.T) {
 	s := startServer(t)
 	s.mustAWS("ecs", "create-cluster", "--cluster-name", "demo")
-	s.mustAWS("ecs", "register-task-definition", "--cli-input-json", taskDef(t, "v1"))
+	s.mustAWS("ecs", "register-task-definition", "--cli-input-json", taskDef(t, "v1", ""))
 	s.mustAWS("ecs", "create-service", "--cluster", "demo", "--service-name", "web",
 		"--task-definition", "web", "--desired-count", "2")
 
@@ -116,16 +125,22 @@ func TestRollingDeploymentSurvivesKill9(t *testing.T) {
 		}
 	}
 
-	// Update to v2 and crash the control plane in the middle.
-	s.mustAWS("ecs", "register-task-definition", "--cli-input-json", taskDef(t, "v2"))
+	// Update to v2 and crash the control plane in the middle: v2 tasks
+	// run but cannot pass their health check until the gate file exists,
+	// so minimumHealthyPercent keeps every v1 task.
+	gate := filepath.Join(t.TempDir(), "v2-healthy")
+	s.mustAWS("ecs", "register-task-definition", "--cli-input-json", taskDef(t, "v2", gate))
 	s.mustAWS("ecs", "update-service", "--cluster", "demo", "--service", "web", "--task-definition", "web:2")
-	eventually(t, 30*time.Second, "v2 tasks started", func() bool {
+	eventually(t, 30*time.Second, "v2 tasks running", func() bool {
 		d := currentDeployment(t, s)
-		n, _ := path(d, "targetServiceRevision", "pendingTaskCount").(float64)
 		r, _ := path(d, "targetServiceRevision", "runningTaskCount").(float64)
-		return d["status"] == "IN_PROGRESS" && n+r > 0
+		return d["status"] == "IN_PROGRESS" && r == 2
 	})
+	beforeCrash := runningTasks(t, s)
 	s.kill9()
+	if err := os.WriteFile(gate, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
 	for arn, tk := range v1 {
 		if !alive(tk[1]) {
 			t.Fatalf("task %s (pid %d) died with the control plane", arn, tk[1])
@@ -139,6 +154,11 @@ func TestRollingDeploymentSurvivesKill9(t *testing.T) {
 	v2 := runningTasks(t, s)
 	if len(v2) != 2 || !allAnswer(t, v2, "v2") {
 		t.Fatalf("v2 tasks %v do not all answer v2", v2)
+	}
+	for arn := range v2 {
+		if _, ok := beforeCrash[arn]; !ok {
+			t.Errorf("task %s was started after the restart: the v2 tasks running before the crash were not adopted", arn)
+		}
 	}
 	eventually(t, 30*time.Second, "v1 processes gone", func() bool {
 		for _, tk := range v1 {
@@ -161,8 +181,8 @@ func TestRollingDeploymentSurvivesKill9(t *testing.T) {
 		t.Errorf("list-service-deployments by service ARN: %d deployments, want 2", n)
 	}
 
-	// Roll back a deployment with the CLI.
-	s.mustAWS("ecs", "register-task-definition", "--cli-input-json", taskDef(t, "v3"))
+	// A version that never gets healthy: roll it back with the CLI.
+	s.mustAWS("ecs", "register-task-definition", "--cli-input-json", taskDef(t, "bad3", ""))
 	s.mustAWS("ecs", "update-service", "--cluster", "demo", "--service", "web", "--task-definition", "web:3")
 	arn := currentDeployment(t, s)["serviceDeploymentArn"].(string)
 	s.mustAWS("ecs", "stop-service-deployment", "--service-deployment-arn", arn, "--stop-type", "ROLLBACK")

@@ -149,9 +149,8 @@ func (s *server) kill() {
 // by the process runtime under the data directory, so that a failed
 // test leaves nothing running.
 func (s *server) stopAllTasks() {
-	matches, _ := filepath.Glob(filepath.Join(s.dataDir, "tasks", "*", "*", "state.json"))
-	more, _ := filepath.Glob(filepath.Join(s.dataDir, "tasks", "*", "state.json"))
-	for _, f := range append(matches, more...) {
+	matches, _ := filepath.Glob(filepath.Join(s.dataDir, "runtime", "tasks", "*", "state.json"))
+	for _, f := range matches {
 		b, err := os.ReadFile(f)
 		if err != nil {
 			continue

@@ -106,7 +106,7 @@ func runtimeName(cfg Config) string {
 func newDriver(cfg Config) (runtime.Driver, error) {
 	switch runtimeName(cfg) {
 	case "process":
-		return process.New(process.Config{Dir: filepath.Join(cfg.DataDir, "tasks"), Logger: cfg.Logger.With("component", "runtime")})
+		return process.New(process.Config{Dir: filepath.Join(cfg.DataDir, "runtime"), Logger: cfg.Logger.With("component", "runtime")})
 	default:
 		return nil, fmt.Errorf("unknown runtime %q (known: process)", cfg.Runtime)
 	}
