@@ -23,11 +23,15 @@ func taskDef(t *testing.T, version, gate string) string {
 		t.Fatal(err)
 	}
 	check := []string{"CMD-SHELL", `python3 -c "import os,urllib.request; urllib.request.urlopen('http://127.0.0.1:%s/health' % os.environ['PORT'])"`}
+	startPeriod := 0
 	switch {
 	case strings.HasPrefix(version, "bad"):
 		check = []string{"CMD", "false"}
 	case gate != "":
+		// Failing checks inside the start period do not count: the tasks
+		// stay in UNKNOWN health, neither healthy nor replaced.
 		check[1] = "test -f " + gate + " && " + check[1]
+		startPeriod = 300
 	}
 	td := map[string]any{
 		"family": "web",
@@ -41,7 +45,7 @@ func taskDef(t *testing.T, version, gate string) string {
 			"portMappings":     []any{map[string]any{"containerPort": 8080}},
 			"healthCheck": map[string]any{
 				"command":  check,
-				"interval": 1, "timeout": 2, "retries": 3,
+				"interval": 1, "timeout": 2, "retries": 3, "startPeriod": startPeriod,
 			},
 			"stopTimeout": 5,
 		}},
