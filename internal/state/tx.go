@@ -115,6 +115,13 @@ func (t Tx) PutService(s *Service) error {
 // Services calls fn for each service of cluster (every cluster when
 // cluster is empty) whose name sorts after `after`, in name order.
 func (t Tx) Services(cluster, after string, fn func(*Service) error) error {
+	return scanCluster(t, tableServices, cluster, after, fn)
+}
+
+// scanCluster scans the records of a table keyed "cluster/name": those
+// of one cluster (all when cluster is empty) whose name sorts after
+// `after`.
+func scanCluster[T any](t Tx, table, cluster, after string, fn func(*T) error) error {
 	prefix := ""
 	if cluster != "" {
 		prefix = cluster + "/"
@@ -122,7 +129,7 @@ func (t Tx) Services(cluster, after string, fn func(*Service) error) error {
 			after = prefix + after
 		}
 	}
-	return scan(t, tableServices, prefix, after, fn)
+	return scan(t, table, prefix, after, fn)
 }
 
 // revisionKey maps a revision ARN to its store key.
@@ -233,14 +240,7 @@ func (t Tx) DeleteTask(cluster, id string) error { return t.Delete(tableTasks, t
 // Tasks calls fn for each task of cluster (every cluster when cluster is
 // empty) whose ID sorts after `after`, in ID order.
 func (t Tx) Tasks(cluster, after string, fn func(*Task) error) error {
-	prefix := ""
-	if cluster != "" {
-		prefix = cluster + "/"
-		if after != "" {
-			after = prefix + after
-		}
-	}
-	return scan(t, tableTasks, prefix, after, fn)
+	return scanCluster(t, tableTasks, cluster, after, fn)
 }
 
 // Tags returns the tags of a resource (none when it has none).
