@@ -34,6 +34,9 @@ type Input struct {
 	// Failures are the service's tasks that failed (exited on their own,
 	// failed to start or failed health checks) in the last hour.
 	Failures []Failure
+	// Traffic is the service's load balancer routing; nil for a service
+	// without a load balancer.
+	Traffic *Traffic
 }
 
 // Failure is a task of a service that failed.
@@ -79,6 +82,8 @@ type Plan struct {
 	Start []Start
 	// Stop asks for tasks to be stopped.
 	Stop []Stop
+	// Weights asks for listener rules to get new forward weights.
+	Weights []RuleWeights
 	// Revision, when set, is the revision the service runs from now on
 	// (a rollback returns the service to its previous revision).
 	Revision string
@@ -152,14 +157,17 @@ func next(in Input) Plan {
 	case rollbackRequested:
 		d.fail(&p, "Rollback requested by user", true, in.Now)
 	}
+	if d.Strategy == ecs.DeploymentStrategyBlueGreen && in.Traffic == nil {
+		d.fail(&p, "A BLUE_GREEN deployment needs a load balancer with a production listener rule", false, in.Now)
+	}
 	if in.Now.Sub(d.StageStarted) > StageTimeout {
 		d.fail(&p, "Lifecycle stage "+string(d.Stage)+" exceeded its 24 hour limit", true, in.Now)
 	}
 	s := strategyFor(d)
 	for d.Ongoing() {
-		// The task changes of a stage that is complete are dropped: the
-		// next stage decides afresh from the same observations.
-		p.Start, p.Stop = nil, nil
+		// The task and traffic changes of a stage that is complete are
+		// dropped: the next stage decides afresh from the same observations.
+		p.Start, p.Stop, p.Weights = nil, nil, nil
 		if !s.work(d, in, &p) {
 			break
 		}

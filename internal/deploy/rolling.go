@@ -55,6 +55,9 @@ type rollout struct {
 	maxTotal   int
 	grace      time.Duration
 	now        time.Time
+	// goalOnly leaves the tasks of other revisions alone: blue/green
+	// scales green up beside blue, which keeps serving.
+	goalOnly bool
 }
 
 func newRollout(in Input, goal string, cfg ecs.DeploymentConfiguration) rollout {
@@ -83,7 +86,7 @@ func (r rollout) step(tasks []Task) ([]Start, []Stop) {
 	healthy := 0
 	for _, t := range tasks {
 		switch {
-		case t.Stopping:
+		case t.Stopping, r.goalOnly && t.Revision != r.goal:
 			continue
 		case t.Health == Unhealthy && r.now.Sub(t.StartedAt) >= r.grace:
 			// A failing task is replaced whatever the limits say: it

@@ -15,6 +15,8 @@ type strategy interface {
 
 func strategyFor(d *Deployment) strategy {
 	switch d.Strategy {
+	case ecs.DeploymentStrategyBlueGreen:
+		return blueGreen{}
 	default:
 		return rolling{}
 	}

@@ -1,0 +1,88 @@
+package deploy
+
+import (
+	"time"
+
+	"github.com/cutover/cutover/internal/ecs"
+)
+
+// blueGreen brings green (the target revision) up to full size beside
+// blue, moves the test and then the production listener rule to it,
+// keeps blue for the bake time, then stops blue. Rolling back runs the
+// two traffic shifts again towards blue, then stops green.
+type blueGreen struct{}
+
+func (blueGreen) stages(d *Deployment) []ecs.ServiceDeploymentLifecycleStage {
+	if d.Rollback != nil {
+		return []ecs.ServiceDeploymentLifecycleStage{
+			ecs.ServiceDeploymentLifecycleStageScaleUp,
+			ecs.ServiceDeploymentLifecycleStageTestTrafficShift,
+			ecs.ServiceDeploymentLifecycleStageProductionTrafficShift,
+			ecs.ServiceDeploymentLifecycleStageCleanUp,
+		}
+	}
+	var s []ecs.ServiceDeploymentLifecycleStage
+	if len(d.Sources) > 1 {
+		s = append(s, ecs.ServiceDeploymentLifecycleStageReconcileService)
+	}
+	return append(s,
+		ecs.ServiceDeploymentLifecycleStagePreScaleUp,
+		ecs.ServiceDeploymentLifecycleStageScaleUp,
+		ecs.ServiceDeploymentLifecycleStagePostScaleUp,
+		ecs.ServiceDeploymentLifecycleStageTestTrafficShift,
+		ecs.ServiceDeploymentLifecycleStagePostTestTrafficShift,
+		ecs.ServiceDeploymentLifecycleStageProductionTrafficShift,
+		ecs.ServiceDeploymentLifecycleStagePostProductionTrafficShift,
+		ecs.ServiceDeploymentLifecycleStageBakeTime,
+		ecs.ServiceDeploymentLifecycleStageCleanUp,
+	)
+}
+
+func (blueGreen) work(d *Deployment, in Input, p *Plan) bool {
+	goal := d.Goal()
+	full := newRollout(in, goal, d.Config)
+	full.goalOnly = true
+	switch d.Stage {
+	case ecs.ServiceDeploymentLifecycleStageScaleUp:
+		p.Start, p.Stop = full.step(in.Tasks)
+		return full.goalHealthy(in.Tasks) >= full.desired
+	case ecs.ServiceDeploymentLifecycleStageTestTrafficShift:
+		if in.Traffic.TestRule == "" {
+			return true
+		}
+		return shift(in, p, in.Traffic.TestRule, goal, full)
+	case ecs.ServiceDeploymentLifecycleStageProductionTrafficShift:
+		return shift(in, p, in.Traffic.ProductionRule, goal, full)
+	case ecs.ServiceDeploymentLifecycleStageBakeTime:
+		bake := time.Duration(ecs.Int32Value(d.Config.BakeTimeInMinutes)) * time.Minute
+		return !in.Now.Before(d.StageStarted.Add(bake))
+	case ecs.ServiceDeploymentLifecycleStageCleanUp:
+		// Nothing routes to the other revisions any more: all of them go.
+		r := newRollout(in, goal, d.Config)
+		r.minHealthy, r.maxTotal = 0, max(r.desired, 1)*2
+		p.Start, p.Stop = r.step(in.Tasks)
+		return r.settled(in.Tasks)
+	default:
+		return true
+	}
+}
+
+// shift moves a rule's traffic to the goal revision's target group. It
+// asks for the weights until the data plane serves them, and calls the
+// shift done only then, with the goal fully healthy: traffic is never
+// reported moved before it has.
+func shift(in Input, p *Plan, rule, goal string, r rollout) bool {
+	to := in.Traffic.TargetGroups[goal]
+	from := ""
+	for rev, tg := range in.Traffic.TargetGroups {
+		if rev != goal && tg != to {
+			from = tg
+		}
+	}
+	want := percentWeights(to, from, 100)
+	if !sameWeights(in.Traffic.Live[rule], want) {
+		p.Weights = append(p.Weights, RuleWeights{Rule: rule, Weights: want})
+		return false
+	}
+	return r.goalHealthy(in.Tasks) >= r.desired
+}
