@@ -16,6 +16,7 @@ import (
 
 	"github.com/cutover/cutover/internal/controller"
 	"github.com/cutover/cutover/internal/ecsapi"
+	"github.com/cutover/cutover/internal/elbapi"
 	"github.com/cutover/cutover/internal/runtime"
 	"github.com/cutover/cutover/internal/runtime/process"
 	"github.com/cutover/cutover/internal/state"
@@ -55,13 +56,16 @@ func Run(ctx context.Context, cfg Config) error {
 	arns := state.ARNs{Region: cfg.Region, Account: cfg.AccountID}
 	ctl := controller.New(controller.Config{Store: st, Driver: driver, ARNs: arns, Logger: log.With("component", "controller")})
 	api := ecsapi.New(ecsapi.Config{Store: st, ARNs: arns, Changed: ctl.Wake, Logger: log.With("component", "ecsapi")})
+	// Changed will push state.Tx.LBConfig to the load balancer process;
+	// until it runs, ELBv2 writes only update the store.
+	elb := elbapi.New(elbapi.Config{Store: st, ARNs: arns, Changed: func() {}, Logger: log.With("component", "elbapi")})
 
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.Listen, err)
 	}
 	srv := &http.Server{
-		Handler:           handler(api, st, driver),
+		Handler:           handler(api, elb, st, driver),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       time.Minute,
 		IdleTimeout:       2 * time.Minute,
@@ -112,14 +116,17 @@ func newDriver(cfg Config) (runtime.Driver, error) {
 	}
 }
 
-// handler routes the endpoint: the ECS API by X-Amz-Target, /healthz,
-// task logs, and a JSON 404 for anything else.
-func handler(api *ecsapi.API, st store.Store, driver runtime.Driver) http.Handler {
+// handler routes the endpoint: the ECS API by X-Amz-Target, the ELBv2
+// API by SigV4 scope or form content type, /healthz, task logs, and a
+// JSON 404 for anything else.
+func handler(api *ecsapi.API, elb *elbapi.API, st store.Store, driver runtime.Driver) http.Handler {
 	logs := logsHandler(st, driver)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch {
 		case ecsapi.Handles(r):
 			api.ServeHTTP(w, r)
+		case elbapi.Handles(r):
+			elb.ServeHTTP(w, r)
 		case strings.HasPrefix(r.URL.Path, LogsPath):
 			logs.ServeHTTP(w, r)
 		case r.URL.Path == "/healthz":

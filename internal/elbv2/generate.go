@@ -1,0 +1,3 @@
+package elbv2
+
+//go:generate go run ../awsmodel/gen -service elbv2 -xml -out types_gen.go -ops CreateLoadBalancer,DescribeLoadBalancers,DeleteLoadBalancer,DescribeLoadBalancerAttributes,ModifyLoadBalancerAttributes,CreateTargetGroup,DescribeTargetGroups,ModifyTargetGroup,DeleteTargetGroup,DescribeTargetGroupAttributes,ModifyTargetGroupAttributes,RegisterTargets,DeregisterTargets,DescribeTargetHealth,CreateListener,DescribeListeners,ModifyListener,DeleteListener,CreateRule,DescribeRules,ModifyRule,DeleteRule,SetRulePriorities,AddTags,RemoveTags,DescribeTags
