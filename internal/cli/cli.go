@@ -20,6 +20,7 @@ type command struct {
 func commands() []command {
 	return []command{
 		{name: "server", summary: "Run the control plane (ECS API, controller, runtime)", run: runServer},
+		{name: "lb", summary: "Run the load balancer data plane", run: runLB},
 		{name: "logs", summary: "Print the output of a task's container", run: runLogs},
 		{name: "shim", summary: "Supervise one task's processes (started by the process runtime)", hidden: true, run: runShim},
 		{name: "version", summary: "Print the version", run: runVersion},

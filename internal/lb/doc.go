@@ -1,7 +1,26 @@
 // Package lb is cutover's built-in L7 load balancer: the data plane that
-// `cutover lb` runs as its own process. It serves listeners from an
-// immutable routing snapshot built from a Config (rules by priority,
-// weighted forward actions, fixed responses), health-checks targets,
-// drains removed targets, and keeps its last configuration on disk so
-// that it serves on while the control plane is down.
+// `cutover lb` (package lbserver) runs as its own process, configured by
+// the control plane through Client.
+//
+// A Balancer serves the Config last applied. Apply validates the Config
+// and compiles it into an immutable snapshot (rules sorted by priority
+// with compiled ELBv2 wildcard patterns, cumulative weight tables for
+// forward actions), binds the listener addresses that are new, and only
+// then swaps the snapshot in with one atomic pointer store; a request
+// loads the snapshot once, so it routes by the old configuration or the
+// new one, never a mix. Listeners whose address stays keep their socket.
+//
+// Targets are live objects kept in a registry outside the snapshots and
+// keyed by target group ARN and host:port, so that health, counters and
+// in-flight requests survive Applies. Each target has an active HTTP
+// health checker (ELBv2 thresholds, matcher and reason codes); a target
+// group routes to its healthy targets, or to all of them when none is
+// healthy (fail-open). A target that leaves the Config drains: it gets
+// no new request and is dropped after its group's deregistration delay.
+//
+// Requests are proxied with net/http/httputil.ReverseProxy: HTTP/1.1
+// keep-alive on both sides, h2c from clients and to HTTP2 target groups,
+// Upgrade (WebSocket) passthrough, X-Forwarded-For/-Proto/-Port, and a
+// retry on another target of idempotent requests whose connection was
+// refused.
 package lb

@@ -1,0 +1,36 @@
+package cli
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os/signal"
+	"syscall"
+
+	"github.com/cutover/cutover/internal/lb/lbserver"
+)
+
+func runLB(args []string, _, stderr io.Writer) error {
+	fs := flag.NewFlagSet("cutover lb", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	opts := lbserver.Options{}
+	fs.StringVar(&opts.Dir, "dir", "./.cutover/lb", "directory for the persisted configuration (config.json) and the admin socket (admin.sock)")
+	fs.DurationVar(&opts.ShutdownTimeout, "shutdown-timeout", lbserver.DefaultShutdownTimeout, "how long in-flight requests may take to finish on SIGTERM")
+	level := fs.String("log-level", "info", "log level: debug, info, warn or error")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("%w: unexpected argument %q", errUsage, fs.Arg(0))
+	}
+	var lvl slog.Level
+	if err := lvl.UnmarshalText([]byte(*level)); err != nil {
+		return fmt.Errorf("%w: --log-level: %v", errUsage, err)
+	}
+	opts.Logger = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: lvl}))
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	return lbserver.Run(ctx, opts)
+}

@@ -1,0 +1,163 @@
+package lb
+
+import (
+	"io"
+	"net/http"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// healthBackend answers /health with the code in status (after delay,
+// when set) and everything else with its name.
+func healthBackend(t *testing.T, name string, status *atomic.Int32, delay time.Duration) *backend {
+	return newBackend(t, name, func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/health" {
+			if r.Header.Get("User-Agent") != healthCheckUserAgent {
+				t.Errorf("health check User-Agent = %q", r.Header.Get("User-Agent"))
+			}
+			time.Sleep(delay)
+			w.WriteHeader(int(status.Load()))
+			return
+		}
+		_, _ = io.WriteString(w, name)
+	})
+}
+
+func fastHealthCheck() HealthCheck {
+	return HealthCheck{Enabled: true, Path: "/health", Interval: 20 * time.Millisecond, Timeout: 200 * time.Millisecond,
+		HealthyThreshold: 2, UnhealthyThreshold: 2, Matcher: "200-299"}
+}
+
+func waitState(t *testing.T, b *Balancer, arn string, tgt Target, state, reason string) {
+	t.Helper()
+	var last TargetHealth
+	eventually(t, "target "+state+" ("+reason+")", func() bool {
+		last, _ = healthOf(b, arn, tgt)
+		return last.State == state && last.Reason == reason
+	})
+}
+
+func TestHealthCheckTransitions(t *testing.T) {
+	var status atomic.Int32
+	status.Store(200)
+	be := healthBackend(t, "a", &status, 0)
+	b := newTestBalancer(t, Options{})
+	tg := group("g", be.target())
+	tg.HealthCheck = fastHealthCheck()
+	tg.HealthCheck.Interval = time.Hour // no check but the first one for now
+	mustApply(t, b, oneListener(1, forwardTo("g"), tg))
+	waitState(t, b, "g", be.target(), StateInitial, ReasonInitialHealthChecking)
+
+	tg.HealthCheck = fastHealthCheck()
+	mustApply(t, b, oneListener(2, forwardTo("g"), tg))
+	waitState(t, b, "g", be.target(), StateHealthy, "")
+
+	status.Store(500)
+	waitState(t, b, "g", be.target(), StateUnhealthy, ReasonResponseCodeMismatch)
+	if th, _ := healthOf(b, "g", be.target()); th.Description != "Health checks failed with these codes: [500]" {
+		t.Errorf("description = %q", th.Description)
+	}
+	status.Store(204) // within the 200-299 matcher
+	waitState(t, b, "g", be.target(), StateHealthy, "")
+}
+
+func TestHealthCheckTimeout(t *testing.T) {
+	var status atomic.Int32
+	status.Store(200)
+	be := healthBackend(t, "a", &status, 300*time.Millisecond)
+	b := newTestBalancer(t, Options{})
+	tg := group("g", be.target())
+	tg.HealthCheck = fastHealthCheck()
+	tg.HealthCheck.Timeout = 50 * time.Millisecond
+	mustApply(t, b, oneListener(1, forwardTo("g"), tg))
+	waitState(t, b, "g", be.target(), StateUnhealthy, ReasonTimeout)
+}
+
+func TestHealthCheckRefused(t *testing.T) {
+	dead := refusedTarget(t)
+	b := newTestBalancer(t, Options{})
+	tg := group("g", dead)
+	tg.HealthCheck = fastHealthCheck()
+	mustApply(t, b, oneListener(1, forwardTo("g"), tg))
+	waitState(t, b, "g", dead, StateUnhealthy, ReasonFailedHealthChecks)
+}
+
+func TestHealthCheckPort(t *testing.T) {
+	// Traffic goes to the target's port, health checks to another one.
+	var ok, bad atomic.Int32
+	ok.Store(200)
+	bad.Store(500)
+	traffic := healthBackend(t, "traffic", &bad, 0)
+	checks := healthBackend(t, "checks", &ok, 0)
+	b := newTestBalancer(t, Options{})
+	tg := group("g", traffic.target())
+	tg.HealthCheck = fastHealthCheck()
+	tg.HealthCheck.Port = checks.target().Port
+	mustApply(t, b, oneListener(1, forwardTo("g"), tg))
+	waitState(t, b, "g", traffic.target(), StateHealthy, "")
+}
+
+func TestHealthDisabledIsHealthy(t *testing.T) {
+	be := newBackend(t, "a", nil)
+	b := newTestBalancer(t, Options{})
+	mustApply(t, b, oneListener(1, forwardTo("g"), group("g", be.target())))
+	if th, _ := healthOf(b, "g", be.target()); th.State != StateHealthy {
+		t.Fatalf("state = %s, want healthy at once", th.State)
+	}
+	if be.hits.Load() != 0 {
+		t.Errorf("a disabled health check sent %d requests", be.hits.Load())
+	}
+}
+
+func TestUnusedGroupIsHealthChecked(t *testing.T) {
+	var status atomic.Int32
+	status.Store(200)
+	be := healthBackend(t, "a", &status, 0)
+	b := newTestBalancer(t, Options{})
+	unused := group("unused", be.target())
+	unused.HealthCheck = fastHealthCheck()
+	mustApply(t, b, oneListener(1, fixed(200, "hi"), unused))
+	waitState(t, b, "unused", be.target(), StateUnused, ReasonNotInUse)
+	eventually(t, "health checks of the unused group", func() bool { return be.hits.Load() >= 2 })
+
+	// Once a listener forwards to it, its (already healthy) state shows.
+	mustApply(t, b, oneListener(2, forwardTo("unused"), unused))
+	waitState(t, b, "unused", be.target(), StateHealthy, "")
+}
+
+func TestRoutingFollowsHealth(t *testing.T) {
+	var okA, okB atomic.Int32
+	okA.Store(200)
+	okB.Store(500)
+	a := healthBackend(t, "a", &okA, 0)
+	bb := healthBackend(t, "b", &okB, 0)
+	b := newTestBalancer(t, Options{})
+	tg := group("g", a.target(), bb.target())
+	tg.HealthCheck = fastHealthCheck()
+	mustApply(t, b, oneListener(1, forwardTo("g"), tg))
+	waitState(t, b, "g", a.target(), StateHealthy, "")
+	waitState(t, b, "g", bb.target(), StateUnhealthy, ReasonResponseCodeMismatch)
+
+	c, url := newClient(t), listenerURL(t, b, "l1")
+	for range 20 {
+		if code, body, _ := get(t, c, url+"/"); code != 200 || body != "a" {
+			t.Fatalf("got %d %q, want 200 from the healthy target a", code, body)
+		}
+	}
+
+	// Fail-open: with no healthy target, traffic goes to all of them.
+	okA.Store(500)
+	waitState(t, b, "g", a.target(), StateUnhealthy, ReasonResponseCodeMismatch)
+	seen := map[string]int{}
+	for range 20 {
+		code, body, _ := get(t, c, url+"/")
+		if code != 200 {
+			t.Fatalf("fail-open answered %d", code)
+		}
+		seen[body]++
+	}
+	if seen["a"] == 0 || seen["b"] == 0 {
+		t.Errorf("fail-open spread = %v, want both targets", seen)
+	}
+}

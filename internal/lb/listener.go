@@ -1,0 +1,115 @@
+package lb
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+)
+
+// boundListener is a bound listener address and the HTTP server on it.
+// It lives as long as some Config has a listener on its address.
+type boundListener struct {
+	address string // Listener.Address, the key in snapshots
+	ln      net.Listener
+	srv     *http.Server
+	done    chan struct{} // closed when Serve returns
+}
+
+// bind binds address and prepares its server; it does not serve yet.
+// Its errors wrap ErrListen.
+func (b *Balancer) bind(address string) (*boundListener, error) {
+	ln, err := net.Listen("tcp", address)
+	if err != nil {
+		return nil, fmt.Errorf("%w %s: %w", ErrListen, address, err)
+	}
+	protocols := new(http.Protocols)
+	protocols.SetHTTP1(true)
+	protocols.SetUnencryptedHTTP2(true)
+	srv := &http.Server{
+		Handler:           &listenerHandler{b: b, address: address},
+		Protocols:         protocols,
+		ReadHeaderTimeout: b.opts.ReadHeaderTimeout,
+		IdleTimeout:       b.opts.IdleTimeout,
+		ErrorLog:          b.errorLog,
+	}
+	return &boundListener{address: address, ln: ln, srv: srv, done: make(chan struct{})}, nil
+}
+
+// serve starts accepting connections on bl.
+func (b *Balancer) serve(bl *boundListener) {
+	b.log.Info("listener bound", "address", bl.address, "bound", bl.ln.Addr().String())
+	go func() {
+		defer close(bl.done)
+		err := bl.srv.Serve(bl.ln)
+		if err != nil && !errors.Is(err, http.ErrServerClosed) && !errors.Is(err, net.ErrClosed) {
+			b.log.Error("listener stopped", "address", bl.address, "error", err)
+		}
+	}()
+}
+
+// shutdown stops accepting and waits for in-flight requests until ctx
+// ends, then cuts the remaining connections.
+func (bl *boundListener) shutdown(ctx context.Context) error {
+	err := bl.srv.Shutdown(ctx)
+	if err != nil {
+		bl.srv.Close()
+	}
+	<-bl.done
+	if err != nil {
+		return fmt.Errorf("listener %s: %w", bl.address, err)
+	}
+	return nil
+}
+
+// drainListener shuts a removed listener down in the background, giving
+// its in-flight requests up to Options.ListenerDrainTimeout. Close cuts
+// that short when its own context ends first. Callers hold b.mu.
+func (b *Balancer) drainListener(bl *boundListener) {
+	b.log.Info("listener removed, draining", "address", bl.address)
+	// Free the port now, so that a later Apply can bind it again while
+	// the old connections drain.
+	_ = bl.ln.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), b.opts.ListenerDrainTimeout)
+	b.closing[bl] = cancel
+	b.draining.Add(1)
+	go func() {
+		defer b.draining.Done()
+		defer cancel()
+		if err := bl.shutdown(ctx); err != nil {
+			b.log.Warn("listener drain cut short", "address", bl.address, "error", err)
+		}
+		b.mu.Lock()
+		delete(b.closing, bl)
+		b.mu.Unlock()
+	}()
+}
+
+// listenerHandler routes the requests of one listener address from the
+// current snapshot.
+type listenerHandler struct {
+	b       *Balancer
+	address string
+}
+
+// ServeHTTP routes r by the current snapshot: a fixed response, or a
+// forward to a target group picked by weight.
+func (h *listenerHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	l := h.b.snap.Load().listeners[h.address]
+	if l == nil {
+		writeStatus(w, http.StatusServiceUnavailable, "503 Service Unavailable: listener is being removed\n")
+		return
+	}
+	a := l.route(r)
+	if a.fixed != nil {
+		a.fixed.write(w)
+		return
+	}
+	g := a.pickGroup()
+	if g == nil {
+		writeStatus(w, http.StatusServiceUnavailable, "503 Service Unavailable: no target group to forward to\n")
+		return
+	}
+	g.proxy.ServeHTTP(w, r)
+}

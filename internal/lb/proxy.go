@@ -1,0 +1,269 @@
+package lb
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httputil"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// newProxy returns the reverse proxy that forwards requests to g's
+// targets. It keeps the client's Host header, appends the client's
+// address to X-Forwarded-For, sets X-Forwarded-Proto and
+// X-Forwarded-Port, and passes Upgrade (WebSocket) connections through.
+func (b *Balancer) newProxy(g *groupSnap) *httputil.ReverseProxy {
+	return &httputil.ReverseProxy{
+		Rewrite:      rewrite,
+		Transport:    &groupTransport{b: b, g: g},
+		BufferPool:   b.buffers,
+		ErrorLog:     b.errorLog,
+		ErrorHandler: b.proxyError,
+	}
+}
+
+// rewrite prepares the outbound request; its URL's host is set by
+// groupTransport for each attempt.
+func rewrite(pr *httputil.ProxyRequest) {
+	out, in := pr.Out, pr.In
+	out.URL.Scheme = "http"
+	out.URL.Host = ""
+	h := out.Header
+	client, _, err := net.SplitHostPort(in.RemoteAddr)
+	if err != nil {
+		client = in.RemoteAddr
+	}
+	if prior := in.Header["X-Forwarded-For"]; len(prior) > 0 {
+		client = strings.Join(prior, ", ") + ", " + client
+	}
+	h["X-Forwarded-For"] = []string{client}
+	if in.TLS != nil {
+		h["X-Forwarded-Proto"] = protoHTTPS
+	} else {
+		h["X-Forwarded-Proto"] = protoHTTP
+	}
+	if a, ok := in.Context().Value(http.LocalAddrContextKey).(*net.TCPAddr); ok {
+		h["X-Forwarded-Port"] = []string{strconv.Itoa(a.Port)}
+	}
+}
+
+var (
+	protoHTTP  = []string{"http"}
+	protoHTTPS = []string{"https"}
+)
+
+// proxyError answers a request the proxy could not complete: 503 when
+// the group has no target, 504 when the target did not connect or
+// answer in time, 502 otherwise.
+func (b *Balancer) proxyError(w http.ResponseWriter, r *http.Request, err error) {
+	status, msg := http.StatusBadGateway, "502 Bad Gateway: the target did not answer properly\n"
+	var te interface{ Timeout() bool }
+	switch {
+	case errors.Is(err, errNoTarget):
+		status, msg = http.StatusServiceUnavailable, "503 Service Unavailable: no target available\n"
+	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &te) && te.Timeout():
+		status, msg = http.StatusGatewayTimeout, "504 Gateway Timeout: the target did not answer in time\n"
+	}
+	if r.Context().Err() != nil {
+		b.log.Debug("client went away", "method", r.Method, "path", r.URL.Path, "error", err)
+	} else {
+		b.log.Warn("proxy error", "method", r.Method, "host", r.Host, "path", r.URL.Path, "status", status, "error", err)
+	}
+	writeStatus(w, status, msg)
+}
+
+// writeStatus sends a short plain-text answer.
+func writeStatus(w http.ResponseWriter, status int, msg string) {
+	h := w.Header()
+	h.Set("Content-Type", "text/plain; charset=utf-8")
+	h.Set("Content-Length", strconv.Itoa(len(msg)))
+	w.WriteHeader(status)
+	_, _ = w.Write([]byte(msg))
+}
+
+// bufferPool recycles the proxy's copy buffers.
+type bufferPool struct{ p sync.Pool }
+
+const copyBufferSize = 32 << 10
+
+// Get returns a copy buffer.
+func (bp *bufferPool) Get() []byte {
+	if v, ok := bp.p.Get().(*[]byte); ok {
+		return *v
+	}
+	return make([]byte, copyBufferSize)
+}
+
+// Put returns a copy buffer to the pool.
+func (bp *bufferPool) Put(buf []byte) {
+	if cap(buf) == copyBufferSize {
+		buf = buf[:copyBufferSize]
+		bp.p.Put(&buf)
+	}
+}
+
+// groupTransport sends a request to one of its group's targets, round
+// robin, and retries idempotent requests on another target when the
+// connection cannot be established.
+type groupTransport struct {
+	b *Balancer
+	g *groupSnap
+}
+
+// RoundTrip implements http.RoundTripper. It returns errNoTarget when
+// the group has no routable target.
+func (gt *groupTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	rt := gt.b.h1
+	if gt.g.spec.http2 {
+		rt = gt.b.h2
+	}
+	var body *replayBody
+	if req.Body != nil && req.Body != http.NoBody {
+		body = &replayBody{rc: req.Body}
+		req.Body = body
+	}
+	var tried [maxRetries + 1]*target
+	var lastErr error
+	for n := 0; n <= maxRetries; n++ {
+		t := gt.g.pickTarget(tried[:n])
+		if t == nil {
+			break
+		}
+		tried[n] = t
+		req.URL.Host = t.addr
+		t.requests.Add(1)
+		t.inFlight.Add(1)
+		res, err := rt.RoundTrip(req)
+		if err == nil {
+			t.countStatus(res.StatusCode)
+			res.Body = trackBody(res.Body, t)
+			return res, nil
+		}
+		t.inFlight.Add(-1)
+		t.errs.Add(1)
+		lastErr = err
+		if !retryable(req, err, body) {
+			return nil, err
+		}
+		gt.b.log.Debug("retrying on another target", "targetGroup", gt.g.arn, "target", t.addr, "error", err)
+	}
+	if lastErr == nil {
+		return nil, errNoTarget
+	}
+	return nil, lastErr
+}
+
+// retryable reports whether a failed attempt may be repeated on another
+// target: the method is idempotent, the connection was never
+// established and no byte of the body was consumed.
+func retryable(req *http.Request, err error, body *replayBody) bool {
+	switch req.Method {
+	case http.MethodGet, http.MethodHead, http.MethodOptions, http.MethodPut, http.MethodDelete, http.MethodTrace:
+	default:
+		return false
+	}
+	var de *dialError
+	if !errors.As(err, &de) || req.Context().Err() != nil {
+		return false
+	}
+	return body == nil || !body.touched.Load()
+}
+
+// replayBody wraps a request body so that it survives a failed
+// connection attempt: it records whether it was read and ignores Close
+// (the server closes the client's body when the handler returns).
+type replayBody struct {
+	rc      io.ReadCloser
+	touched atomic.Bool
+}
+
+// Read reads the client's body and records that it was read.
+func (r *replayBody) Read(p []byte) (int, error) {
+	r.touched.Store(true)
+	return r.rc.Read(p)
+}
+
+// Close does nothing: the body may be sent again to another target.
+func (r *replayBody) Close() error { return nil }
+
+// trackBody wraps a response body so that the target's in-flight count
+// drops when the proxy is done with it. Upgraded connections keep their
+// io.Writer.
+func trackBody(rc io.ReadCloser, t *target) io.ReadCloser {
+	if rwc, ok := rc.(io.ReadWriteCloser); ok {
+		return &trackedConn{trackedBody{ReadCloser: rwc, t: t}, rwc}
+	}
+	return &trackedBody{ReadCloser: rc, t: t}
+}
+
+type trackedBody struct {
+	io.ReadCloser
+	t    *target
+	done atomic.Bool
+}
+
+// Close closes the body and ends the target's in-flight request once.
+func (b *trackedBody) Close() error {
+	if b.done.CompareAndSwap(false, true) {
+		b.t.inFlight.Add(-1)
+	}
+	return b.ReadCloser.Close()
+}
+
+type trackedConn struct {
+	trackedBody
+	w io.Writer
+}
+
+// Write writes to the upgraded connection to the target.
+func (c *trackedConn) Write(p []byte) (int, error) { return c.w.Write(p) }
+
+// dialError marks an error that happened while connecting to a target,
+// before any byte of the request was sent.
+type dialError struct{ err error }
+
+// Error implements error.
+func (e *dialError) Error() string { return "connect to target: " + e.err.Error() }
+
+// Unwrap returns the dialer's error.
+func (e *dialError) Unwrap() error { return e.err }
+
+// Timeout reports whether the connection attempt timed out.
+func (e *dialError) Timeout() bool {
+	var te interface{ Timeout() bool }
+	return errors.As(e.err, &te) && te.Timeout()
+}
+
+// newTransports returns the transports to HTTP/1.1 and to h2c targets.
+func newTransports(o Options) (h1, h2 *http.Transport) {
+	d := &net.Dialer{Timeout: o.DialTimeout, KeepAlive: 30 * time.Second}
+	dial := func(ctx context.Context, network, addr string) (net.Conn, error) {
+		c, err := d.DialContext(ctx, network, addr)
+		if err != nil {
+			return nil, &dialError{err}
+		}
+		return c, nil
+	}
+	base := func() *http.Transport {
+		return &http.Transport{
+			Proxy:                 nil,
+			DialContext:           dial,
+			MaxIdleConns:          0,
+			MaxIdleConnsPerHost:   o.MaxIdleConnsPerTarget,
+			IdleConnTimeout:       o.IdleTimeout,
+			ResponseHeaderTimeout: o.RequestTimeout,
+			ExpectContinueTimeout: time.Second,
+			DisableCompression:    true,
+		}
+	}
+	h1, h2 = base(), base()
+	h2.Protocols = new(http.Protocols)
+	h2.Protocols.SetUnencryptedHTTP2(true)
+	return h1, h2
+}
