@@ -21,6 +21,7 @@ func runServer(args []string, _, stderr io.Writer) error {
 	fs.StringVar(&cfg.Region, "region", "us-east-1", "AWS region used in ARNs")
 	fs.StringVar(&cfg.AccountID, "account-id", "000000000000", "AWS account ID used in ARNs")
 	fs.StringVar(&cfg.Runtime, "runtime", "process", "task runtime: process")
+	fs.StringVar(&cfg.LBAddress, "lb-address", "127.0.0.1", "address the load balancer binds listener ports on")
 	level := fs.String("log-level", "info", "log level: debug, info, warn or error")
 	if err := fs.Parse(args); err != nil {
 		return err

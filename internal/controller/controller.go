@@ -20,6 +20,10 @@ type Config struct {
 	Now func() time.Time
 	// Interval between passes; zero means 500ms. Wake starts one sooner.
 	Interval time.Duration
+	// DataPlane is the load balancer data plane; nil when there is none.
+	DataPlane DataPlane
+	// LBAddress is the address the data plane binds listeners on.
+	LBAddress string
 }
 
 // Controller reconciles stored state with the runtime. Create it with New.
@@ -32,6 +36,11 @@ type Controller struct {
 	interval time.Duration
 	wake     chan struct{}
 	passes   int
+
+	dataPlane DataPlane
+	lbAddress string
+	// plane is what the data plane served at the last sync (nil before).
+	plane *dataPlaneView
 }
 
 // New returns a controller; call Run to start it.
@@ -39,6 +48,7 @@ func New(cfg Config) *Controller {
 	c := &Controller{
 		store: cfg.Store, driver: cfg.Driver, arns: cfg.ARNs, log: cfg.Logger,
 		now: cfg.Now, interval: cfg.Interval, wake: make(chan struct{}, 1),
+		dataPlane: cfg.DataPlane, lbAddress: cfg.LBAddress,
 	}
 	if c.log == nil {
 		c.log = slog.New(slog.DiscardHandler)
@@ -91,6 +101,9 @@ func (c *Controller) Pass(ctx context.Context) {
 		}
 	}
 	c.passes++
+	if err := c.syncDataPlane(ctx); err != nil && ctx.Err() == nil {
+		c.log.Error("sync load balancer", "err", err)
+	}
 	c.syncTasks(ctx)
 	if c.reconcileServices(ctx) {
 		// New tasks to start or stop: do it now rather than next pass.

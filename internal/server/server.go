@@ -34,6 +34,8 @@ type Config struct {
 	AccountID string
 	// Runtime names the task runtime: "process" (the default).
 	Runtime string
+	// LBAddress is the address the load balancer binds listener ports on.
+	LBAddress string
 	Logger  *slog.Logger
 	// Ready, when set, is called with the bound address once the API
 	// serves.
@@ -54,11 +56,19 @@ func Run(ctx context.Context, cfg Config) error {
 		return err
 	}
 	arns := state.ARNs{Region: cfg.Region, Account: cfg.AccountID}
-	ctl := controller.New(controller.Config{Store: st, Driver: driver, ARNs: arns, Logger: log.With("component", "controller")})
+	lbs, err := newLBSupervisor(filepath.Join(cfg.DataDir, "lb"), st, log.With("component", "lb-supervisor"))
+	if err != nil {
+		return err
+	}
+	ctl := controller.New(controller.Config{
+		Store: st, Driver: driver, ARNs: arns, Logger: log.With("component", "controller"),
+		DataPlane: lbs.client, LBAddress: cfg.LBAddress,
+	})
 	api := ecsapi.New(ecsapi.Config{Store: st, ARNs: arns, Changed: ctl.Wake, Logger: log.With("component", "ecsapi")})
-	// Changed will push state.Tx.LBConfig to the load balancer process;
-	// until it runs, ELBv2 writes only update the store.
-	elb := elbapi.New(elbapi.Config{Store: st, ARNs: arns, Changed: func() {}, Logger: log.With("component", "elbapi")})
+	elb := elbapi.New(elbapi.Config{
+		Store: st, ARNs: arns, LBAddress: cfg.LBAddress, Changed: ctl.Wake, Health: lbs.client.Health,
+		Logger: log.With("component", "elbapi"),
+	})
 
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
@@ -76,6 +86,7 @@ func Run(ctx context.Context, cfg Config) error {
 	defer cancel()
 	var wg sync.WaitGroup
 	wg.Go(func() { ctl.Run(ctx) })
+	wg.Go(func() { lbs.run(ctx) })
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
 	log.Info("cutover serving", "listen", ln.Addr().String(), "data_dir", cfg.DataDir, "runtime", runtimeName(cfg))
