@@ -145,10 +145,11 @@ func (s *server) kill() {
 	s.cmd = nil
 }
 
-// stopAllTasks is the safety net: it kills every process group recorded
-// by the process runtime under the data directory, so that a failed
-// test leaves nothing running.
+// stopAllTasks is the safety net: it kills the load balancer process
+// and every process group recorded by the process runtime under the data
+// directory, so that a test leaves nothing running.
 func (s *server) stopAllTasks() {
+	exec.Command("pkill", "-KILL", "-f", "lb --dir "+filepath.Join(s.dataDir, "lb")).Run()
 	matches, _ := filepath.Glob(filepath.Join(s.dataDir, "runtime", "tasks", "*", "state.json"))
 	for _, f := range matches {
 		b, err := os.ReadFile(f)
