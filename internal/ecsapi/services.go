@@ -64,7 +64,7 @@ func (a *API) createService(ctx context.Context, req *ecs.CreateServiceRequest) 
 	if ecs.Int32Value(req.DesiredCount) < 0 {
 		return nil, invalidParam("desiredCount must be 0 or more.")
 	}
-	if err := checkServiceConfig(req.DeploymentController, req.DeploymentConfiguration, req.LoadBalancers); err != nil {
+	if err := checkServiceConfig(req.DeploymentController, req.DeploymentConfiguration); err != nil {
 		return nil, err
 	}
 	if err := validateTags(req.Tags); err != nil {
@@ -83,6 +83,9 @@ func (a *API) createService(ctx context.Context, req *ecs.CreateServiceRequest) 
 		}
 		td, err := activeTaskDefinition(tx, req.TaskDefinition)
 		if err != nil {
+			return err
+		}
+		if err := checkLoadBalancers(tx, req.LoadBalancers, td, withDefaults(req.DeploymentConfiguration).Strategy); err != nil {
 			return err
 		}
 		now := a.now()
@@ -133,17 +136,14 @@ func (a *API) createService(ctx context.Context, req *ecs.CreateServiceRequest) 
 
 // checkServiceConfig refuses configurations cutover cannot honour yet,
 // rather than ignoring them.
-func checkServiceConfig(ctrl *ecs.DeploymentController, cfg *ecs.DeploymentConfiguration, lbs []ecs.LoadBalancer) error {
+func checkServiceConfig(ctrl *ecs.DeploymentController, cfg *ecs.DeploymentConfiguration) error {
 	if ctrl != nil && ctrl.Type != ecs.DeploymentControllerTypeEcs {
 		return invalidParam("cutover supports only the ECS deployment controller.")
-	}
-	if len(lbs) > 0 {
-		return invalidParam("Load balancers are not supported by this version of cutover.")
 	}
 	if cfg == nil {
 		return nil
 	}
-	if cfg.Strategy != "" && cfg.Strategy != ecs.DeploymentStrategyRolling {
+	if cfg.Strategy != "" && cfg.Strategy != ecs.DeploymentStrategyRolling && cfg.Strategy != ecs.DeploymentStrategyBlueGreen {
 		return invalidParam("The %s deployment strategy is not supported by this version of cutover.", cfg.Strategy)
 	}
 	minPct, maxPct := ecs.Int32Value(cfg.MinimumHealthyPercent), int32(200)
@@ -205,6 +205,9 @@ func (a *API) deployRevision(tx state.Tx, svc *state.Service, td *ecs.TaskDefini
 	}
 	for _, cd := range td.ContainerDefinitions {
 		rev.ContainerImages = append(rev.ContainerImages, ecs.ContainerImage{ContainerName: cd.Name, Image: cd.Image})
+	}
+	if rev.ResolvedConfiguration, err = resolveLoadBalancers(tx, svc); err != nil {
+		return err
 	}
 	if err := tx.PutRevision(rev); err != nil {
 		return err

@@ -15,7 +15,7 @@ func (a *API) updateService(ctx context.Context, req *ecs.UpdateServiceRequest) 
 	if req.DesiredCount != nil && *req.DesiredCount < 0 {
 		return nil, invalidParam("desiredCount must be 0 or more.")
 	}
-	if err := checkServiceConfig(req.DeploymentController, req.DeploymentConfiguration, req.LoadBalancers); err != nil {
+	if err := checkServiceConfig(req.DeploymentController, req.DeploymentConfiguration); err != nil {
 		return nil, err
 	}
 	var out *ecs.Service
@@ -81,6 +81,13 @@ func (a *API) updateService(ctx context.Context, req *ecs.UpdateServiceRequest) 
 		if req.PlatformVersion != "" {
 			set(req.PlatformVersion != svc.PlatformVersion)
 			svc.PlatformVersion = req.PlatformVersion
+		}
+		if req.LoadBalancers != nil {
+			set(!reflect.DeepEqual(req.LoadBalancers, svc.LoadBalancers))
+			svc.LoadBalancers = req.LoadBalancers
+		}
+		if err := checkLoadBalancers(tx, svc.LoadBalancers, td, svc.DeploymentConfiguration.Strategy); err != nil {
+			return err
 		}
 		if newRevision {
 			err = a.deployRevision(tx, svc, td, a.now())

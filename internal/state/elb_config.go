@@ -172,19 +172,26 @@ func compileTargetGroup(g *TargetGroup) lb.TargetGroup {
 	if g.Matcher != nil && g.Matcher.HttpCode != "" {
 		hc.Matcher = g.Matcher.HttpCode
 	}
-	delay := DefaultDeregistrationDelaySec
-	if v, err := strconv.Atoi(g.Attributes[AttrDeregistrationDelay]); err == nil {
-		delay = v
-	}
 	out := lb.TargetGroup{
 		ARN:                 g.TargetGroupArn,
 		Protocol:            cmp.Or(string(g.Protocol), "HTTP"),
 		ProtocolVersion:     g.ProtocolVersion,
 		HealthCheck:         hc,
-		DeregistrationDelay: time.Duration(delay) * time.Second,
+		DeregistrationDelay: g.DeregistrationDelay(),
 	}
 	for _, tg := range g.Targets {
 		out.Targets = append(out.Targets, lb.Target{Host: tg.ID, Port: int(tg.Port)})
 	}
 	return out
+}
+
+// DeregistrationDelay is how long a deregistered target keeps serving
+// its in-flight requests (the deregistration_delay.timeout_seconds
+// attribute, 300 s by default).
+func (g *TargetGroup) DeregistrationDelay() time.Duration {
+	delay := DefaultDeregistrationDelaySec
+	if v, err := strconv.Atoi(g.Attributes[AttrDeregistrationDelay]); err == nil {
+		delay = v
+	}
+	return time.Duration(delay) * time.Second
 }

@@ -38,6 +38,15 @@ type Revision struct {
 	LegacyID string `json:"cutoverLegacyId"`
 }
 
+// TargetGroup returns the target group the revision's tasks register
+// in, or "" for a revision without a load balancer.
+func (r *Revision) TargetGroup() string {
+	if r.ResolvedConfiguration == nil || len(r.ResolvedConfiguration.LoadBalancers) == 0 {
+		return ""
+	}
+	return r.ResolvedConfiguration.LoadBalancers[0].TargetGroupArn
+}
+
 // Task is a stored task.
 type Task struct {
 	ecs.Task
