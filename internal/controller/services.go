@@ -10,6 +10,7 @@ import (
 
 	"github.com/cutover/cutover/internal/deploy"
 	"github.com/cutover/cutover/internal/ecs"
+	"github.com/cutover/cutover/internal/lb"
 	"github.com/cutover/cutover/internal/state"
 	"github.com/cutover/cutover/internal/store"
 )
@@ -111,12 +112,30 @@ func (c *Controller) planService(tx state.Tx, cluster, name string) (*servicePas
 	if err != nil {
 		return nil, err
 	}
+	// The target group of each revision, for the tasks' load balancer health.
+	groups := map[string]string{}
+	groupOf := func(rev string) (string, error) {
+		g, ok := groups[rev]
+		if !ok && rev != "" {
+			r, err := tx.Revision(rev)
+			if err != nil {
+				return "", err
+			}
+			g = r.TargetGroup()
+			groups[rev] = g
+		}
+		return g, nil
+	}
 	err = tx.Tasks(cluster, "", func(t *state.Task) error {
 		switch {
 		case t.ServiceName != name:
 		case t.LastStatus != state.TaskStopped:
+			group, err := groupOf(t.Revision)
+			if err != nil {
+				return err
+			}
 			sp.tasks[t.ID] = t
-			in.Tasks = append(in.Tasks, engineTask(t))
+			in.Tasks = append(in.Tasks, c.engineTask(t, group != ""))
 		case t.Failed && in.Now.Sub(ecs.TimeValue(t.StoppingAt)) < time.Hour:
 			in.Failures = append(in.Failures, deploy.Failure{Revision: t.Revision, At: ecs.TimeValue(t.StoppingAt)})
 		}
@@ -125,12 +144,57 @@ func (c *Controller) planService(tx state.Tx, cluster, name string) (*servicePas
 	if err != nil {
 		return nil, err
 	}
+	if d := in.Deployment; d != nil && d.Strategy == ecs.DeploymentStrategyBlueGreen {
+		if in.Traffic, err = c.traffic(svc, d, groupOf); err != nil {
+			return nil, err
+		}
+	}
 	sp.in, sp.plan = in, deploy.Next(in)
 	return sp, nil
 }
 
-// engineTask is how the deploy engine sees a task.
-func engineTask(t *state.Task) deploy.Task {
+// traffic is the routing a blue/green deployment shifts: the service's
+// listener rules, the target group of each revision taking part, and the
+// weights the data plane serves now. Nil when the service has no
+// production listener rule.
+func (c *Controller) traffic(svc *state.Service, d *deploy.Deployment, groupOf func(string) (string, error)) (*deploy.Traffic, error) {
+	if len(svc.LoadBalancers) == 0 || svc.LoadBalancers[0].AdvancedConfiguration == nil {
+		return nil, nil
+	}
+	adv := svc.LoadBalancers[0].AdvancedConfiguration
+	if adv.ProductionListenerRule == "" {
+		return nil, nil
+	}
+	tr := &deploy.Traffic{
+		ProductionRule: adv.ProductionListenerRule,
+		TestRule:       adv.TestListenerRule,
+		TargetGroups:   map[string]string{},
+		Live:           map[string]map[string]int{},
+	}
+	revs := []string{d.Target.Arn, d.RollbackTo}
+	for _, s := range d.Sources {
+		revs = append(revs, s.Arn)
+	}
+	for _, rev := range revs {
+		g, err := groupOf(rev)
+		if err != nil {
+			return nil, err
+		}
+		if g != "" {
+			tr.TargetGroups[rev] = g
+		}
+	}
+	for _, rule := range []string{tr.ProductionRule, tr.TestRule} {
+		if rule != "" {
+			tr.Live[rule] = c.servedWeights(rule)
+		}
+	}
+	return tr, nil
+}
+
+// engineTask is how the deploy engine sees a task: healthy once its
+// container health checks and its load balancer targets are.
+func (c *Controller) engineTask(t *state.Task, balanced bool) deploy.Task {
 	et := deploy.Task{
 		ID:        t.ID,
 		Revision:  t.Revision,
@@ -148,14 +212,36 @@ func engineTask(t *state.Task) deploy.Task {
 	case t.HealthStatus == ecs.HealthStatusUnhealthy:
 		et.Health = deploy.Unhealthy
 	}
+	if et.Health == deploy.Healthy && balanced {
+		et.Health = c.targetHealth(t)
+	}
 	return et
+}
+
+// targetHealth folds a running task's load balancer target health into
+// its health: healthy once every target is, unhealthy when one fails its
+// health checks, starting until then (and until it is registered).
+func (c *Controller) targetHealth(t *state.Task) deploy.TaskHealth {
+	if len(t.Targets) == 0 {
+		return deploy.Starting
+	}
+	for _, tt := range t.Targets {
+		switch st, _ := c.targetState(tt); st {
+		case lb.StateHealthy:
+		case lb.StateUnhealthy:
+			return deploy.Unhealthy
+		default:
+			return deploy.Starting
+		}
+	}
+	return deploy.Healthy
 }
 
 // changed reports whether applying the pass would change anything.
 func (sp *servicePass) changed() bool {
 	p := sp.plan
 	switch {
-	case len(p.Start) > 0, len(p.Stop) > 0, len(p.Superseded) > 0, p.Revision != "":
+	case len(p.Start) > 0, len(p.Stop) > 0, len(p.Superseded) > 0, len(p.Weights) > 0, p.Revision != "":
 		return true
 	case p.Steady != sp.svc.Steady, p.Throttled != sp.svc.Throttled:
 		return true
@@ -186,6 +272,15 @@ func (c *Controller) apply(tx state.Tx, sp *servicePass) error {
 			return err
 		}
 		if err := c.deploymentEvents(tx, svc, sp.in.Deployment, d, now); err != nil {
+			return err
+		}
+	}
+	for _, w := range p.Weights {
+		actions, err := tx.RuleActions(w.Rule)
+		if err != nil {
+			return err
+		}
+		if err := tx.PutRuleActions(w.Rule, state.WithForwardWeights(actions, w.Weights)); err != nil {
 			return err
 		}
 	}

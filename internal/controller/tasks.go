@@ -54,13 +54,22 @@ func (c *Controller) stepTask(ctx context.Context, t *state.Task) (bool, error) 
 		switch t.LastStatus {
 		case state.TaskProvisioning:
 			return c.startTask(ctx, t)
+		case state.TaskRunning:
+			if registered, err := c.registerTargets(ctx, t); registered || err != nil {
+				return false, err
+			}
+			return c.observeTask(ctx, t)
 		default:
 			return c.observeTask(ctx, t)
 		}
 	}
 	switch t.LastStatus {
 	case state.TaskProvisioning, state.TaskPending, state.TaskRunning, state.TaskDeactivating:
-		// Traffic would be drained here; then the processes are told to stop.
+		// The load balancer stops sending it requests and lets the ones
+		// in flight finish; then the processes are told to stop.
+		if wait, err := c.drainTargets(ctx, t); wait || err != nil {
+			return false, err
+		}
 		if err := c.driver.Stop(ctx, t.ID); err != nil && !errors.Is(err, runtime.ErrTaskNotFound) {
 			return false, fmt.Errorf("stop task %s: %w", t.ID, err)
 		}

@@ -1,6 +1,8 @@
 package state
 
 import (
+	"time"
+
 	"github.com/cutover/cutover/internal/ecs"
 )
 
@@ -62,6 +64,18 @@ type Task struct {
 	// Failed is set when the task stopped because it failed: it exited
 	// on its own, could not start, or failed its health checks.
 	Failed bool `json:"cutoverFailed,omitempty"`
+	// Targets are the load balancer targets the task is registered as.
+	Targets []TaskTarget `json:"cutoverTargets,omitempty"`
+	// DrainUntil is when the task's deregistered targets have finished
+	// draining and the task may be stopped.
+	DrainUntil *time.Time `json:"cutoverDrainUntil,omitempty"`
+}
+
+// TaskTarget is a task registered in a target group.
+type TaskTarget struct {
+	Group string `json:"group"`
+	Host  string `json:"host"`
+	Port  int    `json:"port"`
 }
 
 // MaxServiceEvents is how many events a service keeps, newest first.
