@@ -83,8 +83,8 @@ func startServer(t *testing.T) *server {
 	s := &server{t: t, bin: binary(t), dataDir: t.TempDir(), addr: freeAddr(t)}
 	s.start()
 	t.Cleanup(func() {
+		s.kill() // first: it would restart the load balancer
 		s.stopAllTasks()
-		s.kill()
 		if t.Failed() {
 			t.Logf("server log:\n%s", s.log)
 		}
