@@ -72,7 +72,8 @@ func TestBlueGreenIsLossless(t *testing.T) {
 	for _, name := range []string{"blue", "green"} {
 		tg[name] = path(s.mustAWS("elbv2", "create-target-group", "--name", name, "--protocol", "HTTP", "--port", "80",
 			"--target-type", "ip", "--health-check-path", "/health", "--health-check-interval-seconds", "5",
-			"--health-check-timeout-seconds", "2", "--healthy-threshold-count", "2"), "TargetGroups", 0, "TargetGroupArn").(string)
+			"--health-check-timeout-seconds", "4", "--healthy-threshold-count", "2", "--unhealthy-threshold-count", "3"),
+			"TargetGroups", 0, "TargetGroupArn").(string)
 		s.mustAWS("elbv2", "modify-target-group-attributes", "--target-group-arn", tg[name],
 			"--attributes", "Key=deregistration_delay.timeout_seconds,Value=2")
 	}
@@ -98,7 +99,8 @@ func TestBlueGreenIsLossless(t *testing.T) {
 	}
 	s.mustAWS("ecs", "register-task-definition", "--cli-input-json", taskDef(t, "v1", ""))
 	s.mustAWS("ecs", "create-service", "--cluster", "demo", "--service-name", "web", "--task-definition", "web:1",
-		"--desired-count", "2", "--load-balancers", string(lbs), "--deployment-configuration", bg(0))
+		"--desired-count", "2", "--load-balancers", string(lbs), "--deployment-configuration", bg(0),
+		"--health-check-grace-period-seconds", "60")
 	eventually(t, 90*time.Second, "v1 deployed", func() bool { return currentDeployment(t, s)["status"] == "SUCCESSFUL" })
 	for _, u := range []string{prod, test} {
 		if body, err := get(u); err != nil || strings.TrimSpace(body) != "hello from v1" {

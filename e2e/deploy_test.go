@@ -45,7 +45,7 @@ func taskDef(t *testing.T, version, gate string) string {
 			"portMappings":     []any{map[string]any{"containerPort": 8080}},
 			"healthCheck": map[string]any{
 				"command":  check,
-				"interval": 1, "timeout": 2, "retries": 3, "startPeriod": startPeriod,
+				"interval": 2, "timeout": 5, "retries": 3, "startPeriod": startPeriod,
 			},
 			"stopTimeout": 5,
 		}},
@@ -118,10 +118,11 @@ func TestRollingDeploymentSurvivesKill9(t *testing.T) {
 	})
 	// The waiter's first check passes at once when the service is stable.
 	s.mustAWS("ecs", "wait", "services-stable", "--cluster", "demo", "--services", "web")
-	v1 := runningTasks(t, s)
-	if len(v1) != 2 || !allAnswer(t, v1, "v1") {
-		t.Fatalf("v1 tasks %v do not all answer v1", v1)
-	}
+	var v1 map[string][2]int
+	eventually(t, 30*time.Second, "two v1 tasks answering", func() bool {
+		v1 = runningTasks(t, s)
+		return len(v1) == 2 && allAnswer(t, v1, "v1")
+	})
 	for arn := range v1 {
 		out, err := exec.Command(s.bin, "logs", "--endpoint", s.url(), "--cluster", "demo", "--container", "web", arn).CombinedOutput()
 		if err != nil || !strings.Contains(string(out), "v1 listening on") {
@@ -155,10 +156,11 @@ func TestRollingDeploymentSurvivesKill9(t *testing.T) {
 	eventually(t, 90*time.Second, "v2 deployment SUCCESSFUL after restart", func() bool {
 		return currentDeployment(t, s)["status"] == "SUCCESSFUL"
 	})
-	v2 := runningTasks(t, s)
-	if len(v2) != 2 || !allAnswer(t, v2, "v2") {
-		t.Fatalf("v2 tasks %v do not all answer v2", v2)
-	}
+	var v2 map[string][2]int
+	eventually(t, 30*time.Second, "two v2 tasks answering", func() bool {
+		v2 = runningTasks(t, s)
+		return len(v2) == 2 && allAnswer(t, v2, "v2")
+	})
 	for arn := range v2 {
 		if _, ok := beforeCrash[arn]; !ok {
 			t.Errorf("task %s was started after the restart: the v2 tasks running before the crash were not adopted", arn)
