@@ -90,6 +90,10 @@ func (c *Controller) stepTask(ctx context.Context, t *state.Task) (bool, error) 
 			t.LastStatus = state.TaskDeprovisioning
 		})
 	case state.TaskDeprovisioning:
+		// A task that died on its own skipped draining: its targets go now.
+		if _, err := c.drainTargets(ctx, t); err != nil {
+			return false, err
+		}
 		if err := c.driver.Remove(ctx, t.ID); err != nil {
 			return false, fmt.Errorf("remove task %s: %w", t.ID, err)
 		}
