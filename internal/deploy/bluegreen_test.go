@@ -98,8 +98,8 @@ func TestBlueGreenSteps(t *testing.T) {
 		},
 		{
 			name: "rollback: production back on blue, green goes",
-			d: rolledBack(bgDep(rollbackInProgress, ecs.ServiceDeploymentLifecycleStageProductionTrafficShift)),
-			tr: traffic(tgBlue, tgBlue), tasks: both,
+			d:    rolledBack(bgDep(rollbackInProgress, ecs.ServiceDeploymentLifecycleStageProductionTrafficShift)),
+			tr:   traffic(tgBlue, tgBlue), tasks: both,
 			stage: ecs.ServiceDeploymentLifecycleStageCleanUp, status: rollbackInProgress,
 			stop: []Stop{{"g1", ReasonReplaced, false}, {"g2", ReasonReplaced, false}},
 		},

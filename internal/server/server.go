@@ -36,7 +36,7 @@ type Config struct {
 	Runtime string
 	// LBAddress is the address the load balancer binds listener ports on.
 	LBAddress string
-	Logger  *slog.Logger
+	Logger    *slog.Logger
 	// Ready, when set, is called with the bound address once the API
 	// serves.
 	Ready func(addr net.Addr)
