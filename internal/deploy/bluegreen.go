@@ -68,10 +68,14 @@ func (blueGreen) work(d *Deployment, in Input, p *Plan) bool {
 }
 
 // shift moves a rule's traffic to the goal revision's target group. It
+// moves nothing until the goal runs its desired count of healthy tasks,
 // asks for the weights until the data plane serves them, and calls the
-// shift done only then, with the goal fully healthy: traffic is never
-// reported moved before it has.
+// shift done only then, with the goal still fully healthy: traffic is
+// never sent to an unready revision nor reported moved before it has.
 func shift(in Input, p *Plan, rule, goal string, r rollout) bool {
+	if r.goalHealthy(in.Tasks) < r.desired {
+		return false
+	}
 	to := in.Traffic.TargetGroups[goal]
 	from := ""
 	for rev, tg := range in.Traffic.TargetGroups {
@@ -84,5 +88,5 @@ func shift(in Input, p *Plan, rule, goal string, r rollout) bool {
 		p.Weights = append(p.Weights, RuleWeights{Rule: rule, Weights: want})
 		return false
 	}
-	return r.goalHealthy(in.Tasks) >= r.desired
+	return true
 }

@@ -234,3 +234,13 @@ func isSubsequence(got, want []ecs.ServiceDeploymentLifecycleStage) bool {
 	}
 	return true
 }
+
+func TestBlueGreenDoesNotShiftToAnUnhealthyGoal(t *testing.T) {
+	d := bgDep(inProgress, ecs.ServiceDeploymentLifecycleStageProductionTrafficShift)
+	tasks := []Task{healthy("b1", revA), healthy("b2", revA), healthy("g1", revB), unhealthy("g2", revB, 0)}
+	p := Next(Input{Now: t0, DesiredCount: 2, Revision: revB, Deployment: d, Traffic: traffic(tgBlue, tgGreen),
+		HealthCheckGrace: time.Hour, Tasks: tasks})
+	if len(p.Weights) != 0 || p.Deployment.Stage != ecs.ServiceDeploymentLifecycleStageProductionTrafficShift {
+		t.Fatalf("with one green task unhealthy: weights %v, stage %s", p.Weights, p.Deployment.Stage)
+	}
+}
