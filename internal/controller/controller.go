@@ -102,6 +102,9 @@ func (c *Controller) Pass(ctx context.Context) {
 	}
 	c.passes++
 	if err := c.syncDataPlane(ctx); err != nil && ctx.Err() == nil {
+		// Without a fresh view of the data plane nothing counts as
+		// healthy behind it and no shift is seen done: deployments wait.
+		c.plane = nil
 		c.log.Error("sync load balancer", "err", err)
 	}
 	c.syncTasks(ctx)
