@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 )
 
@@ -82,4 +83,13 @@ func usage(w io.Writer) {
 func runVersion(_ []string, stdout, _ io.Writer) error {
 	fmt.Fprintln(stdout, "cutover", Version)
 	return nil
+}
+
+// newLogger returns a text logger on w at the level named by level.
+func newLogger(level string, w io.Writer) (*slog.Logger, error) {
+	var lvl slog.Level
+	if err := lvl.UnmarshalText([]byte(level)); err != nil {
+		return nil, fmt.Errorf("%w: --log-level: %v", errUsage, err)
+	}
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: lvl})), nil
 }

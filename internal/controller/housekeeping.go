@@ -10,7 +10,6 @@ import (
 
 	"github.com/cutover/cutover/internal/runtime"
 	"github.com/cutover/cutover/internal/state"
-	"github.com/cutover/cutover/internal/store"
 )
 
 // sweepOrphans stops and removes runtime tasks that no live task record
@@ -23,8 +22,8 @@ func (c *Controller) sweepOrphans(ctx context.Context) error {
 		return fmt.Errorf("list runtime tasks: %w", err)
 	}
 	claimed := map[string]bool{}
-	err = c.store.View(ctx, func(tx store.Tx) error {
-		return state.Tx{Tx: tx}.Tasks("", "", func(t *state.Task) error {
+	err = state.View(ctx, c.store, func(tx state.Tx) error {
+		return tx.Tasks("", "", func(t *state.Task) error {
 			if t.LastStatus != state.TaskStopped {
 				claimed[t.ID] = true
 			}
@@ -61,8 +60,8 @@ const StoppedTaskRetention = time.Hour
 func (c *Controller) pruneStopped(ctx context.Context) error {
 	cutoff := c.now().Add(-StoppedTaskRetention)
 	var old []*state.Task
-	err := c.store.View(ctx, func(tx store.Tx) error {
-		return state.Tx{Tx: tx}.Tasks("", "", func(t *state.Task) error {
+	err := state.View(ctx, c.store, func(tx state.Tx) error {
+		return tx.Tasks("", "", func(t *state.Task) error {
 			if t.LastStatus == state.TaskStopped && ecs.TimeValue(t.StoppedAt).Before(cutoff) {
 				old = append(old, t)
 			}
@@ -72,8 +71,7 @@ func (c *Controller) pruneStopped(ctx context.Context) error {
 	if err != nil || len(old) == 0 {
 		return err
 	}
-	return c.store.Update(ctx, func(stx store.Tx) error {
-		tx := state.Tx{Tx: stx}
+	return state.Update(ctx, c.store, func(tx state.Tx) error {
 		for _, t := range old {
 			if err := tx.DeleteTask(state.LastPart(t.ClusterArn), t.ID); err != nil {
 				return err

@@ -20,8 +20,8 @@ import (
 func (c *Controller) reconcileServices(ctx context.Context) bool {
 	type key struct{ cluster, name string }
 	var keys []key
-	err := c.store.View(ctx, func(tx store.Tx) error {
-		return state.Tx{Tx: tx}.Services("", "", func(s *state.Service) error {
+	err := state.View(ctx, c.store, func(tx state.Tx) error {
+		return tx.Services("", "", func(s *state.Service) error {
 			if s.Status != state.ServiceInactive {
 				keys = append(keys, key{state.LastPart(s.ClusterArn), s.ServiceName})
 			}
@@ -56,8 +56,7 @@ func (c *Controller) reconcileService(ctx context.Context, cluster, name string)
 	if err != nil || !changed {
 		return false, err
 	}
-	err = c.store.Update(ctx, func(stx store.Tx) error {
-		tx := state.Tx{Tx: stx}
+	err = state.Update(ctx, c.store, func(tx state.Tx) error {
 		sp, err := c.planService(tx, cluster, name)
 		if err != nil || !sp.changed() {
 			return err

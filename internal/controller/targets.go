@@ -39,8 +39,7 @@ func (c *Controller) registerTargets(ctx context.Context, t *state.Task) (bool, 
 	if err != nil || target == nil {
 		return false, err
 	}
-	err = c.store.Update(ctx, func(stx store.Tx) error {
-		tx := state.Tx{Tx: stx}
+	err = state.Update(ctx, c.store, func(tx state.Tx) error {
 		if err := tx.RegisterTarget(target.Group, state.Target{ID: target.Host, Port: int32(target.Port)}); err != nil {
 			return err
 		}
@@ -68,8 +67,7 @@ func (c *Controller) drainTargets(ctx context.Context, t *state.Task) (wait bool
 	if t.DrainUntil != nil {
 		return c.now().Before(*t.DrainUntil), nil
 	}
-	err = c.store.Update(ctx, func(stx store.Tx) error {
-		tx := state.Tx{Tx: stx}
+	err = state.Update(ctx, c.store, func(tx state.Tx) error {
 		var delay time.Duration
 		for _, tt := range t.Targets {
 			d, err := tx.DeregisterTarget(tt.Group, state.Target{ID: tt.Host, Port: int32(tt.Port)})

@@ -18,8 +18,8 @@ import (
 // through its lifecycle.
 func (c *Controller) syncTasks(ctx context.Context) {
 	var live []*state.Task
-	err := c.store.View(ctx, func(tx store.Tx) error {
-		return state.Tx{Tx: tx}.Tasks("", "", func(t *state.Task) error {
+	err := state.View(ctx, c.store, func(tx state.Tx) error {
+		return tx.Tasks("", "", func(t *state.Task) error {
 			if t.LastStatus != state.TaskStopped {
 				live = append(live, t)
 			}
@@ -165,8 +165,7 @@ func (c *Controller) observeTask(ctx context.Context, t *state.Task) (bool, erro
 // task's lastStatus changed.
 func (c *Controller) updateTask(ctx context.Context, t *state.Task, fn func(*state.Task)) (bool, error) {
 	var progressed bool
-	err := c.store.Update(ctx, func(stx store.Tx) error {
-		tx := state.Tx{Tx: stx}
+	err := state.Update(ctx, c.store, func(tx state.Tx) error {
 		cur, err := tx.Task(state.LastPart(t.ClusterArn), t.ID)
 		if err != nil {
 			return err

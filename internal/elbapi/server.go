@@ -245,13 +245,13 @@ func namespace() string { return awsmodel.ELBv2().Metadata.XMLNamespace }
 
 // view runs fn in a read-only transaction.
 func (a *API) view(ctx context.Context, fn func(state.Tx) error) error {
-	return a.store.View(ctx, func(tx store.Tx) error { return fn(state.Tx{Tx: tx}) })
+	return state.View(ctx, a.store, fn)
 }
 
 // update runs fn in a write transaction and reports the change once it
 // has committed.
 func (a *API) update(ctx context.Context, fn func(state.Tx) error) error {
-	err := a.store.Update(ctx, func(tx store.Tx) error { return fn(state.Tx{Tx: tx}) })
+	err := state.Update(ctx, a.store, fn)
 	if err == nil {
 		a.changed()
 	}

@@ -49,8 +49,8 @@ func newLBSupervisor(dir string, st store.Store, log *slog.Logger) (*lbSuperviso
 // started with the first one, and kept from then on.
 func (s *lbSupervisor) needed(ctx context.Context) bool {
 	found := false
-	err := s.store.View(ctx, func(tx store.Tx) error {
-		return state.Tx{Tx: tx}.LoadBalancers(func(*state.LoadBalancer) error {
+	err := state.View(ctx, s.store, func(tx state.Tx) error {
+		return tx.LoadBalancers(func(*state.LoadBalancer) error {
 			found = true
 			return store.ErrStop
 		})

@@ -1,6 +1,7 @@
 package state
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strconv"
@@ -259,4 +260,14 @@ func (t Tx) PutTags(arn string, tags []ecs.Tag) error {
 		return t.Delete(tableTags, arn)
 	}
 	return store.PutJSON(t.Tx, tableTags, arn, tags)
+}
+
+// View runs fn in a read-only transaction of st.
+func View(ctx context.Context, st store.Store, fn func(Tx) error) error {
+	return st.View(ctx, func(tx store.Tx) error { return fn(Tx{Tx: tx}) })
+}
+
+// Update runs fn in a write transaction of st.
+func Update(ctx context.Context, st store.Store, fn func(Tx) error) error {
+	return st.Update(ctx, func(tx store.Tx) error { return fn(Tx{Tx: tx}) })
 }
