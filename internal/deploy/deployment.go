@@ -33,6 +33,8 @@ type Deployment struct {
 
 	// FailedTasks counts target tasks that stopped without being asked to.
 	FailedTasks int `json:"failedTasks,omitempty"`
+	// Hooks are the lifecycle hook runs so far.
+	Hooks []HookRun `json:"hooks,omitempty"`
 
 	CreatedAt  time.Time `json:"createdAt"`
 	StartedAt  time.Time `json:"startedAt,omitzero"`

@@ -4,3 +4,12 @@ import "errors"
 
 // ErrIllegalTransition means a deployment status change is not allowed.
 var ErrIllegalTransition = errors.New("illegal service deployment status transition")
+
+// Errors of ContinueServiceDeployment.
+var (
+	// ErrHookNotFound means the deployment has no hook with that ID.
+	ErrHookNotFound = errors.New("lifecycle hook not found")
+	// ErrHookNotAwaiting means the hook does not await an action: it is
+	// resolved, expired, or not at the deployment's current stage.
+	ErrHookNotAwaiting = errors.New("lifecycle hook is not awaiting an action")
+)

@@ -1,6 +1,7 @@
 package deploy
 
 import (
+	"slices"
 	"time"
 
 	"github.com/cutover/cutover/internal/ecs"
@@ -168,7 +169,7 @@ func next(in Input) Plan {
 		// The task and traffic changes of a stage that is complete are
 		// dropped: the next stage decides afresh from the same observations.
 		p.Start, p.Stop, p.Weights = nil, nil, nil
-		if !s.work(d, in, &p) {
+		if !s.work(d, in, &p) || !d.runHooks(&p, in.Now) {
 			break
 		}
 		next, ok := nextStage(s.stages(d), d.Stage)
@@ -262,6 +263,7 @@ func nextStage(stages []ecs.ServiceDeploymentLifecycleStage, cur ecs.ServiceDepl
 func clone(d *Deployment) *Deployment {
 	c := *d
 	c.Sources = append([]RevisionCounts(nil), d.Sources...)
+	c.Hooks = append([]HookRun(nil), d.Hooks...)
 	if d.Rollback != nil {
 		r := *d.Rollback
 		c.Rollback = &r
@@ -273,7 +275,7 @@ func clone(d *Deployment) *Deployment {
 // reason and task counts, whatever the timestamps say.
 func (a *Deployment) SameProgress(b *Deployment) bool {
 	if a.Status != b.Status || a.Stage != b.Stage || a.Target != b.Target ||
-		len(a.Sources) != len(b.Sources) || a.StatusReason != b.StatusReason {
+		len(a.Sources) != len(b.Sources) || a.StatusReason != b.StatusReason || !slices.Equal(a.Hooks, b.Hooks) {
 		return false
 	}
 	for i := range a.Sources {
