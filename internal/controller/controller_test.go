@@ -404,3 +404,52 @@ func TestStoppedTasksArePrunedAfterAnHour(t *testing.T) {
 	h.advance(controller.StoppedTaskRetention + time.Minute)
 	h.passUntil("record pruned", func() bool { return len(h.tasks(state.TaskStopped)) == 0 })
 }
+
+func TestPauseHookWaitsForContinue(t *testing.T) {
+	h := newHarness(t)
+	h.registerTaskDef("web", "v1", nil)
+	h.call("CreateService", `{"cluster":"c","serviceName":"web","taskDefinition":"web","desiredCount":2}`)
+	h.passUntil("v1 steady", h.steady("web", map[string]int{"web:1": 2}))
+
+	h.registerTaskDef("web", "v2", nil)
+	h.call("UpdateService", `{"cluster":"c","service":"web","taskDefinition":"web:2","deploymentConfiguration":{
+		"lifecycleHooks":[{"targetType":"PAUSE","lifecycleStages":["PRE_SCALE_UP"],"timeoutConfiguration":{"timeoutInMinutes":30}}]}}`)
+	var hook map[string]any
+	h.passUntil("a pause hook awaiting action", func() bool {
+		details, _ := h.deployment("web")["lifecycleHookDetails"].([]any)
+		if len(details) == 1 {
+			hook = details[0].(map[string]any)
+		}
+		return hook != nil
+	})
+	if hook["status"] != "AWAITING_ACTION" || hook["targetType"] != "PAUSE" || !strings.HasPrefix(hook["hookId"].(string), "ecs-pause-") {
+		t.Fatalf("hook detail %v", hook)
+	}
+	for range 10 {
+		h.ctl.Pass(context.Background())
+		h.advance(time.Minute)
+	}
+	if d := h.deployment("web"); d["lifecycleStage"] != "PRE_SCALE_UP" || h.running()["web:2"] != 0 {
+		t.Fatalf("moved on without an action: %v, running %v", d["lifecycleStage"], h.running())
+	}
+	arn := h.service("web")["currentServiceDeployment"].(string)
+	if status, out := h.try("ContinueServiceDeployment", fmt.Sprintf(`{"serviceDeploymentArn":%q,"hookId":"ecs-pause-nope","action":"CONTINUE"}`, arn)); status != 400 || out["__type"] != "InvalidParameterException" {
+		t.Errorf("unknown hook: %d %v", status, out)
+	}
+	h.call("ContinueServiceDeployment", fmt.Sprintf(`{"serviceDeploymentArn":%q,"hookId":%q,"action":"CONTINUE"}`, arn, hook["hookId"]))
+	if status, out := h.try("ContinueServiceDeployment", fmt.Sprintf(`{"serviceDeploymentArn":%q,"hookId":%q}`, arn, hook["hookId"])); status != 400 || out["__type"] != "ClientException" {
+		t.Errorf("second continue: %d %v", status, out)
+	}
+	h.passUntil("v2 deployed", h.steady("web", map[string]int{"web:2": 2}))
+
+	// A PAUSE hook cannot hold a traffic shift; Lambda hooks wait for a later version.
+	for _, cfg := range []string{
+		`{"strategy":"BLUE_GREEN","lifecycleHooks":[{"targetType":"PAUSE","lifecycleStages":["PRODUCTION_TRAFFIC_SHIFT"]}]}`,
+		`{"lifecycleHooks":[{"targetType":"AWS_LAMBDA","hookTargetArn":"arn:aws:lambda:us-east-1:000000000000:function:f","lifecycleStages":["PRE_SCALE_UP"]}]}`,
+		`{"lifecycleHooks":[{"targetType":"PAUSE","lifecycleStages":["POST_TEST_TRAFFIC_SHIFT"]}]}`,
+	} {
+		if status, out := h.try("UpdateService", `{"cluster":"c","service":"web","deploymentConfiguration":`+cfg+`}`); status != 400 || out["__type"] != "InvalidParameterException" {
+			t.Errorf("config %s: %d %v", cfg, status, out)
+		}
+	}
+}

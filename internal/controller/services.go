@@ -273,6 +273,7 @@ func (c *Controller) apply(tx state.Tx, sp *servicePass) error {
 		if err := c.deploymentEvents(tx, svc, sp.in.Deployment, d, now); err != nil {
 			return err
 		}
+		hookEvents(svc, sp.in.Deployment, d, now)
 	}
 	for _, w := range p.Weights {
 		actions, err := tx.RuleActions(w.Rule)
@@ -399,6 +400,28 @@ func (c *Controller) deploymentEvents(tx state.Tx, svc *state.Service, old, d *d
 		addEvent(svc, now, prefix+"deployment stopped: "+d.StatusReason+".")
 	}
 	return nil
+}
+
+// hookEvents tells in the service's events when a pause hook starts
+// waiting and when a hook times out.
+func hookEvents(svc *state.Service, old, d *deploy.Deployment, now time.Time) {
+	before := map[string]ecs.DeploymentLifecycleHookStatus{}
+	if old != nil {
+		for _, h := range old.Hooks {
+			before[h.ID] = h.Status
+		}
+	}
+	for _, h := range d.Hooks {
+		prev, seen := before[h.ID]
+		switch {
+		case !seen && h.Status == ecs.DeploymentLifecycleHookStatusAwaitingAction:
+			addEvent(svc, now, fmt.Sprintf("(service deployment %s) is waiting at %s for pause hook %s until %s: continue or roll back with ContinueServiceDeployment.",
+				state.LastPart(d.Arn), h.Stage, h.ID, h.ExpiresAt.UTC().Format(time.RFC3339)))
+		case h.Status == ecs.DeploymentLifecycleHookStatusTimedOut && prev != h.Status:
+			addEvent(svc, now, fmt.Sprintf("(service deployment %s) lifecycle hook %s timed out at %s; its timeout action is %s.",
+				state.LastPart(d.Arn), h.ID, h.Stage, h.TimeoutAction))
+		}
+	}
 }
 
 // addEvent prepends a service event, keeping the newest MaxServiceEvents.

@@ -17,6 +17,7 @@ func (a *API) operations() map[string]handler {
 		"ListServiceDeployments":     op(a.listServiceDeployments),
 		"DescribeServiceDeployments": op(a.describeServiceDeployments),
 		"StopServiceDeployment":      op(a.stopServiceDeployment),
+		"ContinueServiceDeployment":  op(a.continueServiceDeployment),
 		"DescribeServiceRevisions":   op(a.describeServiceRevisions),
 
 		"RegisterTaskDefinition":     op(a.registerTaskDefinition),

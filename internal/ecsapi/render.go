@@ -148,6 +148,7 @@ func renderDeployment(d *deploy.Deployment) ecs.ServiceDeployment {
 		Status:                  d.Status,
 		StatusReason:            d.StatusReason,
 		LifecycleStage:          d.Stage,
+		LifecycleHookDetails:    hookDetails(d),
 		DeploymentConfiguration: &cfg,
 		DeploymentCircuitBreaker: &ecs.ServiceDeploymentCircuitBreaker{
 			Status: ecs.ServiceDeploymentRollbackMonitorsStatusDisabled, FailureCount: ecs.Int32(0), Threshold: ecs.Int32(0),

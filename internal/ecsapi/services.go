@@ -156,7 +156,7 @@ func checkServiceConfig(ctrl *ecs.DeploymentController, cfg *ecs.DeploymentConfi
 	if maxPct < 100 {
 		return invalidParam("maximumPercent must be at least 100.")
 	}
-	return nil
+	return checkHooks(withDefaults(cfg))
 }
 
 // withDefaults returns a copy of cfg with the defaults ECS reports.

@@ -1,0 +1,116 @@
+package ecsapi
+
+import (
+	"context"
+	"errors"
+	"slices"
+
+	"github.com/cutover/cutover/internal/deploy"
+	"github.com/cutover/cutover/internal/ecs"
+	"github.com/cutover/cutover/internal/state"
+	"github.com/cutover/cutover/internal/store"
+)
+
+// maxPauseHooks is how many pause hooks a service may have.
+const maxPauseHooks = 10
+
+// hookStages are the lifecycle stages each strategy runs hooks at, with
+// the ones a pause hook may not use (traffic is moving there).
+var (
+	hookStages = map[ecs.DeploymentStrategy][]ecs.DeploymentLifecycleHookStage{
+		ecs.DeploymentStrategyRolling: {
+			ecs.DeploymentLifecycleHookStageReconcileService, ecs.DeploymentLifecycleHookStagePreScaleUp,
+			ecs.DeploymentLifecycleHookStagePostScaleUp,
+		},
+		ecs.DeploymentStrategyBlueGreen: {
+			ecs.DeploymentLifecycleHookStageReconcileService, ecs.DeploymentLifecycleHookStagePreScaleUp,
+			ecs.DeploymentLifecycleHookStagePostScaleUp, ecs.DeploymentLifecycleHookStageTestTrafficShift,
+			ecs.DeploymentLifecycleHookStagePostTestTrafficShift, ecs.DeploymentLifecycleHookStageProductionTrafficShift,
+			ecs.DeploymentLifecycleHookStagePostProductionTrafficShift,
+		},
+	}
+	noPauseStages = []ecs.DeploymentLifecycleHookStage{
+		ecs.DeploymentLifecycleHookStageTestTrafficShift, ecs.DeploymentLifecycleHookStageProductionTrafficShift,
+	}
+)
+
+// checkHooks validates a deployment configuration's lifecycle hooks.
+// This version runs pause hooks; Lambda hooks are refused rather than
+// accepted and never invoked.
+func checkHooks(cfg *ecs.DeploymentConfiguration) error {
+	pauses := 0
+	for i, h := range cfg.LifecycleHooks {
+		switch h.TargetType {
+		case ecs.DeploymentLifecycleHookTargetTypePause:
+			pauses++
+		case "", ecs.DeploymentLifecycleHookTargetTypeAwsLambda:
+			return invalidParam("lifecycleHooks[%d]: AWS_LAMBDA hooks are not supported by this version of cutover; use PAUSE.", i)
+		default:
+			return invalidParam("lifecycleHooks[%d]: unknown targetType %s.", i, h.TargetType)
+		}
+		if h.HookTargetArn != "" || h.RoleArn != "" {
+			return invalidParam("lifecycleHooks[%d]: a PAUSE hook takes no hookTargetArn or roleArn.", i)
+		}
+		if len(h.LifecycleStages) == 0 {
+			return invalidParam("lifecycleHooks[%d]: lifecycleStages must name at least one stage.", i)
+		}
+		for _, st := range h.LifecycleStages {
+			if slices.Contains(noPauseStages, st) {
+				return invalidParam("lifecycleHooks[%d]: a PAUSE hook cannot run at %s: traffic is moving there.", i, st)
+			}
+			if !slices.Contains(hookStages[cfg.Strategy], st) {
+				return invalidParam("lifecycleHooks[%d]: a %s deployment has no hooks at %s.", i, cfg.Strategy, st)
+			}
+		}
+		if tc := h.TimeoutConfiguration; tc != nil && tc.TimeoutInMinutes != nil &&
+			(*tc.TimeoutInMinutes < 1 || *tc.TimeoutInMinutes > deploy.MaxHookTimeoutMinutes) {
+			return invalidParam("lifecycleHooks[%d]: timeoutInMinutes must be between 1 and %d.", i, deploy.MaxHookTimeoutMinutes)
+		}
+	}
+	if pauses > maxPauseHooks {
+		return invalidParam("A service can have at most %d pause hooks.", maxPauseHooks)
+	}
+	return nil
+}
+
+func (a *API) continueServiceDeployment(ctx context.Context, req *ecs.ContinueServiceDeploymentRequest) (*ecs.ContinueServiceDeploymentResponse, error) {
+	action := req.Action
+	if action == "" {
+		action = ecs.DeploymentLifecycleHookActionContinue
+	}
+	err := a.update(ctx, func(tx state.Tx) error {
+		d, err := tx.Deployment(req.ServiceDeploymentArn)
+		if errors.Is(err, store.ErrNotFound) {
+			return errServiceDeploymentNotFound
+		}
+		if err != nil {
+			return err
+		}
+		err = d.Resolve(req.HookId, action, a.now())
+		switch {
+		case errors.Is(err, deploy.ErrHookNotFound):
+			return invalidParam("The service deployment has no lifecycle hook %s.", req.HookId)
+		case errors.Is(err, deploy.ErrHookNotAwaiting):
+			return clientErr("The lifecycle hook %s is not awaiting an action: it was resolved, it expired, or the deployment has moved on.", req.HookId)
+		case err != nil:
+			return err
+		}
+		return tx.PutDeployment(d)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &ecs.ContinueServiceDeploymentResponse{ServiceDeploymentArn: req.ServiceDeploymentArn}, nil
+}
+
+// hookDetails renders the hook runs of a deployment's current stage.
+func hookDetails(d *deploy.Deployment) []ecs.DeploymentLifecycleHookDetail {
+	var out []ecs.DeploymentLifecycleHookDetail
+	for _, h := range d.StageHooks() {
+		out = append(out, ecs.DeploymentLifecycleHookDetail{
+			HookId: h.ID, TargetType: h.TargetType, TargetArn: h.TargetArn, Status: h.Status,
+			ExpiresAt: ecs.TimeOf(h.ExpiresAt), TimeoutAction: h.TimeoutAction,
+		})
+	}
+	return out
+}
