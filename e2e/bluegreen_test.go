@@ -117,11 +117,26 @@ func TestBlueGreenIsLossless(t *testing.T) {
 		}
 	}()
 
-	// v2 with a bake time: production moves to green; roll back while
-	// it bakes, and production is on blue again at once.
+	// v2 with a pause after the test shift and a bake time: the test
+	// listener serves v2 while production still serves v1 until the
+	// pause is continued; then production moves; roll back while it
+	// bakes, and production is on blue again at once.
 	s.mustAWS("ecs", "register-task-definition", "--cli-input-json", taskDef(t, "v2", ""))
 	s.mustAWS("ecs", "update-service", "--cluster", "demo", "--service", "web", "--task-definition", "web:2",
-		"--deployment-configuration", bg(30))
+		"--deployment-configuration", `{"strategy":"BLUE_GREEN","bakeTimeInMinutes":30,"lifecycleHooks":[
+			{"targetType":"PAUSE","lifecycleStages":["POST_TEST_TRAFFIC_SHIFT"]}]}`)
+	var hookID string
+	eventually(t, 90*time.Second, "a pause after the test traffic shift", func() bool {
+		hookID, _ = path(currentDeployment(t, s), "lifecycleHookDetails", 0, "hookId").(string)
+		return hookID != ""
+	})
+	for u, want := range map[string]string{prod: "v1", test: "v2"} {
+		if body, _ := get(u); strings.TrimSpace(body) != "hello from "+want {
+			t.Fatalf("while paused %s answers %q, want %s", u, body, want)
+		}
+	}
+	s.mustAWS("ecs", "continue-service-deployment", "--service-deployment-arn",
+		currentDeployment(t, s)["serviceDeploymentArn"].(string), "--hook-id", hookID, "--action", "CONTINUE")
 	eventually(t, 90*time.Second, "v2 baking", func() bool { return currentDeployment(t, s)["lifecycleStage"] == "BAKE_TIME" })
 	for _, u := range []string{prod, test} {
 		if body, _ := get(u); strings.TrimSpace(body) != "hello from v2" {
