@@ -54,6 +54,8 @@ func (blueGreen) work(d *Deployment, in Input, p *Plan) bool {
 	case ecs.ServiceDeploymentLifecycleStageProductionTrafficShift:
 		return shift(in, p, in.Traffic.ProductionRule, goal, full)
 	case ecs.ServiceDeploymentLifecycleStageBakeTime:
+		// Both stay at full size: rolling back stays instant.
+		maintain(in, p, d, goal, d.RollbackTo)
 		bake := time.Duration(ecs.Int32Value(d.Config.BakeTimeInMinutes)) * time.Minute
 		return !in.Now.Before(d.StageStarted.Add(bake))
 	case ecs.ServiceDeploymentLifecycleStageCleanUp:
@@ -62,7 +64,13 @@ func (blueGreen) work(d *Deployment, in Input, p *Plan) bool {
 		r.minHealthy, r.maxTotal = 0, max(r.desired, 1)*2
 		p.Start, p.Stop = r.step(in.Tasks)
 		return r.settled(in.Tasks)
+	case ecs.ServiceDeploymentLifecycleStageReconcileService, ecs.ServiceDeploymentLifecycleStagePreScaleUp:
+		maintain(in, p, d, d.RollbackTo)
+		return true
 	default:
+		// Between the shifts both revisions stay at full size while hooks
+		// hold the stage.
+		maintain(in, p, d, goal, d.RollbackTo)
 		return true
 	}
 }

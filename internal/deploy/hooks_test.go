@@ -2,6 +2,7 @@ package deploy
 
 import (
 	"errors"
+	"reflect"
 	"regexp"
 	"testing"
 	"time"
@@ -92,4 +93,23 @@ func TestPauseHook(t *testing.T) {
 			t.Fatalf("stage %s start %v: want a pause before any task starts", p.Deployment.Stage, p.Start)
 		}
 	})
+}
+
+func TestTasksAreReplacedWhileAHookHoldsTheStage(t *testing.T) {
+	// Rolling, paused before the scale-up: a crashed task of the running
+	// revision is replaced by one of the same revision.
+	d := withPause(dep(inProgress, ecs.ServiceDeploymentLifecycleStagePreScaleUp), ecs.DeploymentLifecycleHookStagePreScaleUp, 60, ecs.DeploymentLifecycleHookActionRollback)
+	d.Hooks = []HookRun{d.newRun(0, d.Config.LifecycleHooks[0], ecs.DeploymentLifecycleHookStagePreScaleUp, t0)}
+	p := Next(Input{Now: t0, DesiredCount: 2, Revision: revB, Deployment: d, Tasks: []Task{healthy("1", revA)}})
+	if p.Deployment.Stage != ecs.ServiceDeploymentLifecycleStagePreScaleUp || !reflect.DeepEqual(p.Start, []Start{{revA, 1}}) {
+		t.Errorf("rolling pause: stage %s start %v, want one revA task", p.Deployment.Stage, p.Start)
+	}
+
+	// Blue/green, baking: both revisions are kept at full size.
+	bake := bgDep(inProgress, ecs.ServiceDeploymentLifecycleStageBakeTime)
+	p = Next(Input{Now: t0, DesiredCount: 2, Revision: revB, Deployment: bake, Traffic: traffic(tgGreen, tgGreen),
+		Tasks: []Task{healthy("b1", revA), healthy("g1", revB), unhealthy("g2", revB, time.Hour)}})
+	if !reflect.DeepEqual(p.Start, []Start{{revB, 1}, {revA, 1}}) || !reflect.DeepEqual(p.Stop, []Stop{{"g2", ReasonUnhealthy, true}}) {
+		t.Errorf("bake: start %v stop %v", p.Start, p.Stop)
+	}
 }

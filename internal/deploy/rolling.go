@@ -40,8 +40,31 @@ func (rolling) work(d *Deployment, in Input, p *Plan) bool {
 			return r.goalHealthy(in.Tasks) >= r.desired
 		}
 		return r.settled(in.Tasks)
-	default:
+	case ecs.ServiceDeploymentLifecycleStagePostScaleUp:
+		maintain(in, p, d, d.Goal())
 		return true
+	default:
+		// Before the scale-up, the service keeps running its last
+		// stable revision, however long a hook holds the stage.
+		maintain(in, p, d, d.RollbackTo)
+		return true
+	}
+}
+
+// maintain keeps each revision at the desired count of running tasks
+// while a stage does no work of its own (a hook may hold it for hours):
+// failed tasks of those revisions are replaced, nothing else is touched.
+func maintain(in Input, p *Plan, d *Deployment, revisions ...string) {
+	seen := map[string]bool{"": true}
+	for _, rev := range revisions {
+		if seen[rev] {
+			continue
+		}
+		seen[rev] = true
+		r := newRollout(in, rev, d.Config)
+		r.goalOnly = true
+		start, stop := r.step(in.Tasks)
+		p.Start, p.Stop = append(p.Start, start...), append(p.Stop, stop...)
 	}
 }
 
