@@ -21,11 +21,7 @@ func (blueGreen) stages(d *Deployment) []ecs.ServiceDeploymentLifecycleStage {
 			ecs.ServiceDeploymentLifecycleStageCleanUp,
 		}
 	}
-	var s []ecs.ServiceDeploymentLifecycleStage
-	if len(d.Sources) > 1 {
-		s = append(s, ecs.ServiceDeploymentLifecycleStageReconcileService)
-	}
-	return append(s,
+	return reconcileFirst(d,
 		ecs.ServiceDeploymentLifecycleStagePreScaleUp,
 		ecs.ServiceDeploymentLifecycleStageScaleUp,
 		ecs.ServiceDeploymentLifecycleStagePostScaleUp,

@@ -21,3 +21,13 @@ func strategyFor(d *Deployment) strategy {
 		return rolling{}
 	}
 }
+
+// reconcileFirst returns stages, preceded by RECONCILE_SERVICE when the
+// deployment starts from more than one revision (an earlier deployment
+// was interrupted half-way).
+func reconcileFirst(d *Deployment, stages ...ecs.ServiceDeploymentLifecycleStage) []ecs.ServiceDeploymentLifecycleStage {
+	if len(d.Sources) > 1 {
+		return append([]ecs.ServiceDeploymentLifecycleStage{ecs.ServiceDeploymentLifecycleStageReconcileService}, stages...)
+	}
+	return stages
+}
