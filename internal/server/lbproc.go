@@ -17,6 +17,9 @@ import (
 	"github.com/cutover/cutover/internal/store"
 )
 
+// maxSocketPath is the size of sun_path on Linux, terminating NUL included.
+const maxSocketPath = 108
+
 // lbSupervisor keeps one `cutover lb` process serving for the data
 // directory. The process runs in its own session, so that it keeps
 // serving traffic while the control plane is stopped, killed or upgraded;
@@ -62,6 +65,9 @@ func (s *lbSupervisor) needed(ctx context.Context) bool {
 func (s *lbSupervisor) ensure(ctx context.Context) error {
 	if s.ping(ctx) == nil {
 		return nil
+	}
+	if sock := filepath.Join(s.dir, lbserver.SocketName); len(sock) >= maxSocketPath {
+		return fmt.Errorf("the load balancer's admin socket %s is longer than the %d bytes a unix socket path may have: use a shorter --data-dir", sock, maxSocketPath-1)
 	}
 	if err := os.MkdirAll(s.dir, 0o700); err != nil {
 		return fmt.Errorf("create load balancer directory: %w", err)
