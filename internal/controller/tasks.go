@@ -1,6 +1,7 @@
 package controller
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -160,38 +161,49 @@ func (c *Controller) observeTask(ctx context.Context, t *state.Task) (bool, erro
 	})
 }
 
-// updateTask applies fn to the stored task in one transaction, saves it
-// if fn changed anything, and refreshes *t. It reports whether the
-// task's lastStatus changed.
+// updateTask applies fn to the stored task and saves it if fn changed
+// anything, refreshing *t. fn is tried on *t first: most passes change
+// nothing, and then no write transaction (and no disk sync) is made. It
+// reports whether the task's lastStatus changed.
 func (c *Controller) updateTask(ctx context.Context, t *state.Task, fn func(*state.Task)) (bool, error) {
+	if changed, err := changes(*t, fn); err != nil || !changed {
+		return false, err
+	}
 	var progressed bool
 	err := state.Update(ctx, c.store, func(tx state.Tx) error {
 		cur, err := tx.Task(state.LastPart(t.ClusterArn), t.ID)
 		if err != nil {
 			return err
 		}
-		before, err := jsonOf(cur)
-		if err != nil {
+		status := cur.LastStatus
+		changed, err := changes(*cur, fn)
+		if err != nil || !changed {
+			*t = *cur
 			return err
 		}
-		status := cur.LastStatus
 		fn(cur)
-		after, err := jsonOf(cur)
-		if err != nil {
-			return err
+		if progressed = cur.LastStatus != status; progressed {
+			cur.Touch()
 		}
 		*t = *cur
-		if before == after {
-			return nil
-		}
-		progressed = cur.LastStatus != status
-		if progressed {
-			cur.Touch()
-			*t = *cur
-		}
 		return tx.PutTask(cur)
 	})
 	return progressed, err
+}
+
+// changes reports whether fn changes a deep copy of t (t is untouched).
+func changes(t state.Task, fn func(*state.Task)) (bool, error) {
+	before, err := json.Marshal(&t)
+	if err != nil {
+		return false, err
+	}
+	var c state.Task
+	if err := json.Unmarshal(before, &c); err != nil {
+		return false, err
+	}
+	fn(&c)
+	after, err := json.Marshal(&c)
+	return !bytes.Equal(before, after), err
 }
 
 // applyStatus copies what the runtime observed onto a task record.
@@ -264,9 +276,4 @@ func taskHealth(t *state.Task) ecs.HealthStatus {
 		return ecs.HealthStatusHealthy
 	}
 	return ecs.HealthStatusUnknown
-}
-
-func jsonOf(v any) (string, error) {
-	b, err := json.Marshal(v)
-	return string(b), err
 }

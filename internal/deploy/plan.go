@@ -113,10 +113,9 @@ type Stop struct {
 
 // Stop reasons, as ECS words them.
 const (
-	ReasonUnhealthy  = "Task failed container health checks"
-	ReasonScaleIn    = "Service scaled in"
-	ReasonReplaced   = "Task replaced by a newer service revision"
-	ReasonDeployment = "Service deployment cleanup"
+	ReasonUnhealthy = "Task failed container health checks"
+	ReasonScaleIn   = "Service scaled in"
+	ReasonReplaced  = "Task replaced by a newer service revision"
 )
 
 // Next decides the next step for a service. It is pure: the same input

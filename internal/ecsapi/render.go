@@ -59,11 +59,8 @@ func (a *API) renderService(tx state.Tx, svc *state.Service, include []ecs.Servi
 	}
 	// deployments[]: the PRIMARY revision first, then every other
 	// revision that still has tasks.
-	if svc.Revision != "" && !slices.Contains(order, svc.Revision) {
-		order = append([]string{svc.Revision}, order...)
-	} else if svc.Revision != "" {
-		i := slices.Index(order, svc.Revision)
-		order = append(append([]string{svc.Revision}, order[:i]...), order[i+1:]...)
+	if svc.Revision != "" {
+		order = append([]string{svc.Revision}, slices.DeleteFunc(order, func(r string) bool { return r == svc.Revision })...)
 	}
 	out.Deployments = []ecs.Deployment{}
 	out.CurrentServiceRevisions = []ecs.ServiceCurrentRevisionSummary{}
