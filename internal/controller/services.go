@@ -102,14 +102,14 @@ func (c *Controller) planService(tx state.Tx, cluster, name string) (*servicePas
 			in.Deployment = nil // stopped below, with the other superseded ones
 		}
 	}
-	err = tx.Deployments(cluster, name, func(d *deploy.Deployment) error {
+	for _, arn := range svc.StopRequested {
+		d, err := tx.Deployment(arn)
+		if err != nil {
+			return nil, err
+		}
 		if d.Status == ecs.ServiceDeploymentStatusStopRequested {
 			in.Superseded = append(in.Superseded, d)
 		}
-		return nil
-	})
-	if err != nil {
-		return nil, err
 	}
 	// The target group of each revision, for the tasks' load balancer health.
 	groups := map[string]string{}
@@ -240,7 +240,7 @@ func (c *Controller) targetHealth(t *state.Task) deploy.TaskHealth {
 func (sp *servicePass) changed() bool {
 	p := sp.plan
 	switch {
-	case len(p.Start) > 0, len(p.Stop) > 0, len(p.Superseded) > 0, len(p.Weights) > 0, p.Revision != "":
+	case len(p.Start) > 0, len(p.Stop) > 0, len(sp.svc.StopRequested) > 0, len(p.Weights) > 0, p.Revision != "":
 		return true
 	case p.Steady != sp.svc.Steady, p.Throttled != sp.svc.Throttled:
 		return true
@@ -259,6 +259,7 @@ func (c *Controller) apply(tx state.Tx, sp *servicePass) error {
 			return err
 		}
 	}
+	svc.StopRequested = nil
 	if p.Revision != "" {
 		rev, err := tx.Revision(p.Revision)
 		if err != nil {

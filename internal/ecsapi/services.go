@@ -242,18 +242,8 @@ func (a *API) deployRevision(tx state.Tx, svc *state.Service, td *ecs.TaskDefini
 	if err != nil {
 		return err
 	}
-	if svc.Deployment != "" {
-		prev, err := tx.Deployment(svc.Deployment)
-		if err != nil {
-			return err
-		}
-		if prev.Ongoing() {
-			prev.Status, prev.UpdatedAt = ecs.ServiceDeploymentStatusStopRequested, now
-			prev.StatusReason = "Stopped by a newer service deployment"
-			if err := tx.PutDeployment(prev); err != nil {
-				return err
-			}
-		}
+	if err := stopCurrentDeployment(tx, svc, "Stopped by a newer service deployment", now); err != nil {
+		return err
 	}
 	if err := tx.PutDeployment(d); err != nil {
 		return err
@@ -261,4 +251,20 @@ func (a *API) deployRevision(tx state.Tx, svc *state.Service, td *ecs.TaskDefini
 	svc.Revision, svc.Deployment, svc.TaskDefinition = rev.ServiceRevisionArn, d.Arn, td.TaskDefinitionArn
 	svc.Steady = false
 	return tx.PutService(svc)
+}
+
+// stopCurrentDeployment moves the service's ongoing deployment to
+// STOP_REQUESTED and records it on the service for the controller, which
+// stops it.
+func stopCurrentDeployment(tx state.Tx, svc *state.Service, reason string, now time.Time) error {
+	if svc.Deployment == "" {
+		return nil
+	}
+	d, err := tx.Deployment(svc.Deployment)
+	if err != nil || !d.Ongoing() || d.Status == ecs.ServiceDeploymentStatusStopRequested {
+		return err
+	}
+	d.Status, d.StatusReason, d.UpdatedAt = ecs.ServiceDeploymentStatusStopRequested, reason, now
+	svc.StopRequested = append(svc.StopRequested, d.Arn)
+	return tx.PutDeployment(d)
 }

@@ -129,17 +129,8 @@ func (a *API) deleteService(ctx context.Context, req *ecs.DeleteServiceRequest) 
 			return invalidParam("The service cannot be stopped while it is scaled above 0.")
 		}
 		svc.Status, svc.DesiredCount, svc.Steady = state.ServiceDraining, ecs.Int32(0), false
-		if svc.Deployment != "" {
-			d, err := tx.Deployment(svc.Deployment)
-			if err != nil {
-				return err
-			}
-			if d.Ongoing() && d.Status != ecs.ServiceDeploymentStatusStopRequested {
-				d.Status, d.StatusReason, d.UpdatedAt = ecs.ServiceDeploymentStatusStopRequested, "Service deleted", a.now()
-				if err := tx.PutDeployment(d); err != nil {
-					return err
-				}
-			}
+		if err := stopCurrentDeployment(tx, svc, "Service deleted", a.now()); err != nil {
+			return err
 		}
 		if err := tx.PutService(svc); err != nil {
 			return err

@@ -24,6 +24,9 @@ type Service struct {
 	StableRevision string `json:"cutoverStableRevision,omitempty"`
 	// Deployment is the ARN of the service's latest service deployment.
 	Deployment string `json:"cutoverDeployment,omitempty"`
+	// StopRequested lists the deployments the API moved to STOP_REQUESTED
+	// that the controller has yet to stop.
+	StopRequested []string `json:"cutoverStopRequested,omitempty"`
 	// Steady is set while the service is in a steady state.
 	Steady bool `json:"cutoverSteady,omitempty"`
 	// Throttled is set while task launches wait because tasks kept failing.
