@@ -12,6 +12,12 @@ import (
 // two traffic shifts again towards blue, then stops green.
 type blueGreen struct{}
 
+// StagePreProductionTrafficShift is the stage just before production
+// traffic moves. ECS runs hooks there, but the model's
+// ServiceDeploymentLifecycleStage enum does not list it (yet): it is
+// reported as a lifecycleStage all the same.
+const StagePreProductionTrafficShift = ecs.ServiceDeploymentLifecycleStage(ecs.DeploymentLifecycleHookStagePreProductionTrafficShift)
+
 func (blueGreen) stages(d *Deployment) []ecs.ServiceDeploymentLifecycleStage {
 	if d.Rollback != nil {
 		return []ecs.ServiceDeploymentLifecycleStage{
@@ -27,6 +33,7 @@ func (blueGreen) stages(d *Deployment) []ecs.ServiceDeploymentLifecycleStage {
 		ecs.ServiceDeploymentLifecycleStagePostScaleUp,
 		ecs.ServiceDeploymentLifecycleStageTestTrafficShift,
 		ecs.ServiceDeploymentLifecycleStagePostTestTrafficShift,
+		StagePreProductionTrafficShift,
 		ecs.ServiceDeploymentLifecycleStageProductionTrafficShift,
 		ecs.ServiceDeploymentLifecycleStagePostProductionTrafficShift,
 		ecs.ServiceDeploymentLifecycleStageBakeTime,

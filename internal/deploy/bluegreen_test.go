@@ -211,7 +211,7 @@ func TestBlueGreenNeverRoutesToUnready(t *testing.T) {
 			}
 			if rollbackAt == "" {
 				wantStages := []ecs.ServiceDeploymentLifecycleStage{"PRE_SCALE_UP", "SCALE_UP", "POST_SCALE_UP", "TEST_TRAFFIC_SHIFT",
-					"POST_TEST_TRAFFIC_SHIFT", "PRODUCTION_TRAFFIC_SHIFT", "POST_PRODUCTION_TRAFFIC_SHIFT", "BAKE_TIME", "CLEAN_UP"}
+					"POST_TEST_TRAFFIC_SHIFT", StagePreProductionTrafficShift, "PRODUCTION_TRAFFIC_SHIFT", "POST_PRODUCTION_TRAFFIC_SHIFT", "BAKE_TIME", "CLEAN_UP"}
 				if !isSubsequence(stages, wantStages) {
 					t.Errorf("stages %v out of order", stages)
 				}

@@ -7,6 +7,8 @@ import (
 	"slices"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/cutover/cutover/internal/ecs"
 )
 
@@ -27,6 +29,21 @@ type HookRun struct {
 	TimeoutAction ecs.DeploymentLifecycleHookAction     `json:"timeoutAction"`
 	// Reason says why a run failed or timed out.
 	Reason string `json:"reason,omitempty"`
+
+	// The rest is for hooks that are invoked (all but pause hooks).
+	//
+	// ExecutionID is the event's executionId, the same for every
+	// invocation of the run.
+	ExecutionID string `json:"executionId,omitempty"`
+	// Details is the hookDetails JSON the next invocation sends: the
+	// configured one at first, then what the last reply returned.
+	Details string `json:"hookDetails,omitempty"`
+	// Attempts counts the invocations answered so far.
+	Attempts int `json:"attempts,omitempty"`
+	// NextInvokeAt is when the next invocation is due.
+	NextInvokeAt time.Time `json:"nextInvokeAt,omitzero"`
+	// LastReply is the last reply (or invocation error), shortened.
+	LastReply string `json:"lastReply,omitempty"`
 }
 
 // Hook timeouts, in minutes, as ECS bounds them.
@@ -57,7 +74,8 @@ func (d *Deployment) StageHooks() []HookRun {
 
 // runHooks starts the hooks configured for the current stage and reports
 // whether they all let it move on. A failed hook fails the deployment.
-func (d *Deployment) runHooks(p *Plan, now time.Time) bool {
+func (d *Deployment) runHooks(p *Plan, in Input) bool {
+	now := in.Now
 	stage := ecs.DeploymentLifecycleHookStage(d.Stage)
 	if len(d.StageHooks()) == 0 {
 		for i, h := range d.Config.LifecycleHooks {
@@ -77,6 +95,9 @@ func (d *Deployment) runHooks(p *Plan, now time.Time) bool {
 			h.Status, h.Reason = ecs.DeploymentLifecycleHookStatusTimedOut, "the hook timed out"
 		}
 		switch {
+		case h.Status == ecs.DeploymentLifecycleHookStatusInProgress && !now.Before(h.NextInvokeAt):
+			p.Invoke = append(p.Invoke, d.invocation(h, in))
+			done = false
 		case h.Status == ecs.DeploymentLifecycleHookStatusSucceeded:
 		case h.Status == ecs.DeploymentLifecycleHookStatusTimedOut && h.TimeoutAction == ecs.DeploymentLifecycleHookActionContinue:
 		case h.Status == ecs.DeploymentLifecycleHookStatusFailed, h.Status == ecs.DeploymentLifecycleHookStatusTimedOut:
@@ -110,9 +131,11 @@ func (d *Deployment) newRun(i int, h ecs.DeploymentLifecycleHook, stage ecs.Depl
 	id := base64.RawURLEncoding.EncodeToString(sum[:])
 	if h.TargetType == ecs.DeploymentLifecycleHookTargetTypePause {
 		r.ID, r.Status, r.TargetArn = "ecs-pause-"+id, ecs.DeploymentLifecycleHookStatusAwaitingAction, ""
-	} else {
-		r.ID = id
+		return r
 	}
+	r.ID, r.TargetType = id, ecs.DeploymentLifecycleHookTargetTypeAwsLambda
+	r.ExecutionID = uuid.NewSHA1(uuid.NameSpaceURL, sum[:]).String()
+	r.Details, r.NextInvokeAt = string(h.HookDetails), now
 	return r
 }
 

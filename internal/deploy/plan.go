@@ -85,6 +85,8 @@ type Plan struct {
 	Stop []Stop
 	// Weights asks for listener rules to get new forward weights.
 	Weights []RuleWeights
+	// Invoke asks for hooks to be invoked; their replies go to Answer.
+	Invoke []Invocation
 	// Revision, when set, is the revision the service runs from now on
 	// (a rollback returns the service to its previous revision).
 	Revision string
@@ -167,8 +169,8 @@ func next(in Input) Plan {
 	for d.Ongoing() {
 		// The task and traffic changes of a stage that is complete are
 		// dropped: the next stage decides afresh from the same observations.
-		p.Start, p.Stop, p.Weights = nil, nil, nil
-		if !s.work(d, in, &p) || !d.runHooks(&p, in.Now) {
+		p.Start, p.Stop, p.Weights, p.Invoke = nil, nil, nil, nil
+		if !s.work(d, in, &p) || !d.runHooks(&p, in) {
 			break
 		}
 		next, ok := nextStage(s.stages(d), d.Stage)

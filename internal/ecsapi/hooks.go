@@ -3,7 +3,11 @@ package ecsapi
 import (
 	"context"
 	"errors"
+	"fmt"
+	"net/url"
+	"regexp"
 	"slices"
+	"strings"
 
 	"github.com/cutover/cutover/internal/deploy"
 	"github.com/cutover/cutover/internal/ecs"
@@ -11,8 +15,14 @@ import (
 	"github.com/cutover/cutover/internal/store"
 )
 
-// maxPauseHooks is how many pause hooks a service may have.
-const maxPauseHooks = 10
+// How many hooks of each kind a service may have.
+const (
+	maxPauseHooks  = 10
+	maxLambdaHooks = 10
+)
+
+// lambdaARN matches a Lambda function ARN, optionally qualified.
+var lambdaARN = regexp.MustCompile(`^arn:aws[a-z-]*:lambda:[a-z0-9-]+:[0-9]{12}:function:[A-Za-z0-9_-]{1,64}(:(\$LATEST|[A-Za-z0-9_-]{1,128}))?$`)
 
 // hookStages are the lifecycle stages each strategy runs hooks at, with
 // the ones a pause hook may not use (traffic is moving there).
@@ -25,8 +35,8 @@ var (
 		ecs.DeploymentStrategyBlueGreen: {
 			ecs.DeploymentLifecycleHookStageReconcileService, ecs.DeploymentLifecycleHookStagePreScaleUp,
 			ecs.DeploymentLifecycleHookStagePostScaleUp, ecs.DeploymentLifecycleHookStageTestTrafficShift,
-			ecs.DeploymentLifecycleHookStagePostTestTrafficShift, ecs.DeploymentLifecycleHookStageProductionTrafficShift,
-			ecs.DeploymentLifecycleHookStagePostProductionTrafficShift,
+			ecs.DeploymentLifecycleHookStagePostTestTrafficShift, ecs.DeploymentLifecycleHookStagePreProductionTrafficShift,
+			ecs.DeploymentLifecycleHookStageProductionTrafficShift, ecs.DeploymentLifecycleHookStagePostProductionTrafficShift,
 		},
 	}
 	noPauseStages = []ecs.DeploymentLifecycleHookStage{
@@ -34,28 +44,34 @@ var (
 	}
 )
 
-// checkHooks validates a deployment configuration's lifecycle hooks.
-// This version runs pause hooks; Lambda hooks are refused rather than
-// accepted and never invoked.
+// checkHooks validates a deployment configuration's lifecycle hooks. A
+// Lambda hook's hookTargetArn is a Lambda function ARN (invoked through
+// the Lambda Invoke API, or run as a local command the server's config
+// names) or, beyond ECS, an http(s) URL the event is posted to.
 func checkHooks(cfg *ecs.DeploymentConfiguration) error {
-	pauses := 0
+	pauses, lambdas := 0, 0
 	for i, h := range cfg.LifecycleHooks {
+		pause := false
 		switch h.TargetType {
 		case ecs.DeploymentLifecycleHookTargetTypePause:
+			if h.HookTargetArn != "" || h.RoleArn != "" {
+				return invalidParam("lifecycleHooks[%d]: a PAUSE hook takes no hookTargetArn or roleArn.", i)
+			}
+			pause = true
 			pauses++
 		case "", ecs.DeploymentLifecycleHookTargetTypeAwsLambda:
-			return invalidParam("lifecycleHooks[%d]: AWS_LAMBDA hooks are not supported by this version of cutover; use PAUSE.", i)
+			if err := checkHookTarget(h.HookTargetArn); err != nil {
+				return invalidParam("lifecycleHooks[%d]: %s.", i, err)
+			}
+			lambdas++
 		default:
 			return invalidParam("lifecycleHooks[%d]: unknown targetType %s.", i, h.TargetType)
-		}
-		if h.HookTargetArn != "" || h.RoleArn != "" {
-			return invalidParam("lifecycleHooks[%d]: a PAUSE hook takes no hookTargetArn or roleArn.", i)
 		}
 		if len(h.LifecycleStages) == 0 {
 			return invalidParam("lifecycleHooks[%d]: lifecycleStages must name at least one stage.", i)
 		}
 		for _, st := range h.LifecycleStages {
-			if slices.Contains(noPauseStages, st) {
+			if pause && slices.Contains(noPauseStages, st) {
 				return invalidParam("lifecycleHooks[%d]: a PAUSE hook cannot run at %s: traffic is moving there.", i, st)
 			}
 			if !slices.Contains(hookStages[cfg.Strategy], st) {
@@ -69,6 +85,27 @@ func checkHooks(cfg *ecs.DeploymentConfiguration) error {
 	}
 	if pauses > maxPauseHooks {
 		return invalidParam("A service can have at most %d pause hooks.", maxPauseHooks)
+	}
+	if lambdas > maxLambdaHooks {
+		return invalidParam("A service can have at most %d Lambda hooks.", maxLambdaHooks)
+	}
+	return nil
+}
+
+// checkHookTarget validates an invoked hook's hookTargetArn.
+func checkHookTarget(target string) error {
+	if target == "" {
+		return errors.New("an AWS_LAMBDA hook needs a hookTargetArn")
+	}
+	if strings.HasPrefix(target, "http://") || strings.HasPrefix(target, "https://") {
+		u, err := url.Parse(target)
+		if err != nil || u.Host == "" {
+			return fmt.Errorf("hookTargetArn %q is not a valid URL", target)
+		}
+		return nil
+	}
+	if !lambdaARN.MatchString(target) {
+		return fmt.Errorf("hookTargetArn %q is not a Lambda function ARN (arn:aws:lambda:REGION:ACCOUNT:function:NAME) or an http(s) URL", target)
 	}
 	return nil
 }
