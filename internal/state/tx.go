@@ -20,6 +20,10 @@ const (
 	tableDeployments = "deployments"
 	tableTasks       = "tasks"
 	tableTags        = "tags"
+	// tableEvents is the event log, keyed by sequence number (eventKey).
+	tableEvents = "events"
+	// tableEventCursors keeps, per event consumer, the last event it handled.
+	tableEventCursors = "event-cursors"
 )
 
 // ErrImmutable means a write tried to change a record that never changes.
@@ -108,9 +112,27 @@ func (t Tx) Service(cluster, name string) (*Service, error) {
 	return get[Service](t, tableServices, serviceKey(cluster, name), "service")
 }
 
-// PutService stores s, keyed by its cluster and name.
+// PutService stores s, keyed by its cluster and name, with the service
+// actions it causes (see serviceEvents).
 func (t Tx) PutService(s *Service) error {
-	return store.PutJSON(t.Tx, tableServices, serviceKey(LastPart(s.ClusterArn), s.ServiceName), s)
+	key := serviceKey(LastPart(s.ClusterArn), s.ServiceName)
+	old, err := getOld[Service](t, tableServices, key, "service")
+	if err != nil {
+		return err
+	}
+	if err := store.PutJSON(t.Tx, tableServices, key, s); err != nil {
+		return err
+	}
+	return t.serviceEvents(old, s)
+}
+
+// getOld returns the record a Put replaces, nil when there is none.
+func getOld[T any](t Tx, table, key, what string) (*T, error) {
+	v, err := get[T](t, table, key, what)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil
+	}
+	return v, err
 }
 
 // Services calls fn for each service of cluster (every cluster when
@@ -200,22 +222,26 @@ func (t Tx) Deployment(arn string) (*deploy.Deployment, error) {
 }
 
 // PutDeployment stores d, refusing a status change the deployment state
-// machine does not allow (deploy.ErrIllegalTransition).
+// machine does not allow (deploy.ErrIllegalTransition), with the
+// deployment and hook state changes it causes (see deploymentEvents).
 func (t Tx) PutDeployment(d *deploy.Deployment) error {
 	key, err := deploymentKey(d.Arn)
 	if err != nil {
 		return err
 	}
-	old, err := t.Deployment(d.Arn)
-	switch {
-	case err == nil:
+	old, err := getOld[deploy.Deployment](t, tableDeployments, key, "service deployment")
+	if err != nil {
+		return err
+	}
+	if old != nil {
 		if err := deploy.CheckTransition(old.Status, d.Status); err != nil {
 			return fmt.Errorf("put service deployment %q: %w", d.Arn, err)
 		}
-	case !errors.Is(err, store.ErrNotFound):
+	}
+	if err := store.PutJSON(t.Tx, tableDeployments, key, d); err != nil {
 		return err
 	}
-	return store.PutJSON(t.Tx, tableDeployments, key, d)
+	return t.deploymentEvents(old, d)
 }
 
 // Deployments calls fn for each deployment of a service, oldest first.
@@ -230,9 +256,18 @@ func (t Tx) Task(cluster, id string) (*Task, error) {
 	return get[Task](t, tableTasks, taskKey(cluster, id), "task")
 }
 
-// PutTask stores tk.
+// PutTask stores tk, with a task state change when its last or desired
+// status changes.
 func (t Tx) PutTask(tk *Task) error {
-	return store.PutJSON(t.Tx, tableTasks, taskKey(LastPart(tk.ClusterArn), tk.ID), tk)
+	key := taskKey(LastPart(tk.ClusterArn), tk.ID)
+	old, err := getOld[Task](t, tableTasks, key, "task")
+	if err != nil {
+		return err
+	}
+	if err := store.PutJSON(t.Tx, tableTasks, key, tk); err != nil {
+		return err
+	}
+	return t.taskEvents(old, tk)
 }
 
 // DeleteTask removes a task record.
