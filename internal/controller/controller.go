@@ -3,6 +3,7 @@ package controller
 import (
 	"context"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/cutover/cutover/internal/runtime"
@@ -24,6 +25,8 @@ type Config struct {
 	DataPlane DataPlane
 	// LBAddress is the address the data plane binds listeners on.
 	LBAddress string
+	// Hooks invokes lifecycle hooks; nil fails every invoked hook.
+	Hooks HookInvoker
 }
 
 // Controller reconciles stored state with the runtime. Create it with New.
@@ -41,6 +44,12 @@ type Controller struct {
 	lbAddress string
 	// plane is what the data plane served at the last sync (nil before).
 	plane *dataPlaneView
+
+	hooks HookInvoker
+	// wg tracks hook invocations; inFlight names those under way.
+	wg       sync.WaitGroup
+	mu       sync.Mutex
+	inFlight map[string]bool
 }
 
 // New returns a controller; call Run to start it.
@@ -49,6 +58,7 @@ func New(cfg Config) *Controller {
 		store: cfg.Store, driver: cfg.Driver, arns: cfg.ARNs, log: cfg.Logger,
 		now: cfg.Now, interval: cfg.Interval, wake: make(chan struct{}, 1),
 		dataPlane: cfg.DataPlane, lbAddress: cfg.LBAddress,
+		hooks: cfg.Hooks, inFlight: map[string]bool{},
 	}
 	if c.log == nil {
 		c.log = slog.New(slog.DiscardHandler)
@@ -70,10 +80,12 @@ func (c *Controller) Wake() {
 	}
 }
 
-// Run runs passes until ctx is done.
+// Run runs passes until ctx is done, then waits for the hook
+// invocations under way to give up.
 func (c *Controller) Run(ctx context.Context) {
 	t := time.NewTicker(c.interval)
 	defer t.Stop()
+	defer c.wg.Wait()
 	for {
 		c.Pass(ctx)
 		select {

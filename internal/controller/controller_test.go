@@ -442,11 +442,14 @@ func TestPauseHookWaitsForContinue(t *testing.T) {
 	}
 	h.passUntil("v2 deployed", h.steady("web", map[string]int{"web:2": 2}))
 
-	// A PAUSE hook cannot hold a traffic shift; Lambda hooks wait for a later version.
+	// A PAUSE hook cannot hold a traffic shift; hooks need a valid target.
 	for _, cfg := range []string{
 		`{"strategy":"BLUE_GREEN","lifecycleHooks":[{"targetType":"PAUSE","lifecycleStages":["PRODUCTION_TRAFFIC_SHIFT"]}]}`,
-		`{"lifecycleHooks":[{"targetType":"AWS_LAMBDA","hookTargetArn":"arn:aws:lambda:us-east-1:000000000000:function:f","lifecycleStages":["PRE_SCALE_UP"]}]}`,
+		`{"lifecycleHooks":[{"targetType":"AWS_LAMBDA","hookTargetArn":"arn:aws:s3:::bucket","lifecycleStages":["PRE_SCALE_UP"]}]}`,
+		`{"lifecycleHooks":[{"hookTargetArn":"http://","lifecycleStages":["PRE_SCALE_UP"]}]}`,
+		`{"lifecycleHooks":[{"targetType":"AWS_LAMBDA","lifecycleStages":["PRE_SCALE_UP"]}]}`,
 		`{"lifecycleHooks":[{"targetType":"PAUSE","lifecycleStages":["POST_TEST_TRAFFIC_SHIFT"]}]}`,
+		`{"lifecycleHooks":[{"targetType":"PAUSE","hookTargetArn":"http://a/","lifecycleStages":["PRE_SCALE_UP"]}]}`,
 	} {
 		if status, out := h.try("UpdateService", `{"cluster":"c","service":"web","deploymentConfiguration":`+cfg+`}`); status != 400 || out["__type"] != "InvalidParameterException" {
 			t.Errorf("config %s: %d %v", cfg, status, out)

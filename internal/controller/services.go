@@ -46,24 +46,30 @@ func (c *Controller) reconcileServices(ctx context.Context) bool {
 // reconcileService plans one step for a service and, when the plan
 // changes anything, plans again and applies it in one write transaction.
 // The read-only first look keeps idle passes off the disk.
+// Hook invocations start once the plan that asks for them is stored.
 func (c *Controller) reconcileService(ctx context.Context, cluster, name string) (bool, error) {
-	var changed bool
-	err := c.store.View(ctx, func(tx store.Tx) error {
-		sp, err := c.planService(state.Tx{Tx: tx}, cluster, name)
-		changed = err == nil && sp.changed()
+	var sp *servicePass
+	err := c.store.View(ctx, func(tx store.Tx) (err error) {
+		sp, err = c.planService(state.Tx{Tx: tx}, cluster, name)
 		return err
 	})
-	if err != nil || !changed {
+	if err != nil {
 		return false, err
 	}
-	err = state.Update(ctx, c.store, func(tx state.Tx) error {
-		sp, err := c.planService(tx, cluster, name)
-		if err != nil || !sp.changed() {
-			return err
+	changed := sp.changed()
+	if changed {
+		err = state.Update(ctx, c.store, func(tx state.Tx) (err error) {
+			if sp, err = c.planService(tx, cluster, name); err != nil || !sp.changed() {
+				return err
+			}
+			return c.apply(tx, sp)
+		})
+		if err != nil {
+			return false, err
 		}
-		return c.apply(tx, sp)
-	})
-	return err == nil, err
+	}
+	c.invoke(ctx, sp.plan.Invoke)
+	return changed, nil
 }
 
 // servicePass is one engine step for a service: what was read and what

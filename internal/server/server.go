@@ -36,7 +36,13 @@ type Config struct {
 	Runtime string
 	// LBAddress is the address the load balancer binds listener ports on.
 	LBAddress string
-	Logger    *slog.Logger
+	// ConfigFile, optional, names the configuration file (command hooks,
+	// signing secret, webhooks).
+	ConfigFile string
+	// LambdaEndpoint, optional, is the Lambda Invoke API that Lambda
+	// hooks are invoked at; without it, AWS Lambda itself.
+	LambdaEndpoint string
+	Logger         *slog.Logger
 	// Ready, when set, is called with the bound address once the API
 	// serves.
 	Ready func(addr net.Addr)
@@ -46,11 +52,27 @@ type Config struct {
 // running; the next Run on the same data directory adopts them.
 func Run(ctx context.Context, cfg Config) error {
 	log := cfg.Logger
+	file, err := loadConfig(cfg.ConfigFile)
+	if err != nil {
+		return err
+	}
 	st, err := bolt.Open(filepath.Join(cfg.DataDir, "state.db"), 5*time.Second)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
+	secret, err := signingSecret(file, cfg.DataDir)
+	if err != nil {
+		return err
+	}
+	invoker, err := newInvoker(cfg, file, secret, log.With("component", "hooks"))
+	if err != nil {
+		return err
+	}
+	evs, err := newEvents(st, file, secret, log.With("component", "events"))
+	if err != nil {
+		return err
+	}
 	driver, err := newDriver(cfg)
 	if err != nil {
 		return err
@@ -62,7 +84,7 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 	ctl := controller.New(controller.Config{
 		Store: st, Driver: driver, ARNs: arns, Logger: log.With("component", "controller"),
-		DataPlane: lbs.client, LBAddress: cfg.LBAddress,
+		DataPlane: lbs.client, LBAddress: cfg.LBAddress, Hooks: invoker,
 	})
 	api := ecsapi.New(ecsapi.Config{Store: st, ARNs: arns, Changed: ctl.Wake, Logger: log.With("component", "ecsapi")})
 	elb := elbapi.New(elbapi.Config{
@@ -75,7 +97,7 @@ func Run(ctx context.Context, cfg Config) error {
 		return fmt.Errorf("listen on %s: %w", cfg.Listen, err)
 	}
 	srv := &http.Server{
-		Handler:           handler(api, elb, st, driver),
+		Handler:           handler(api, elb, evs, st, driver),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       time.Minute,
 		IdleTimeout:       2 * time.Minute,
@@ -87,6 +109,7 @@ func Run(ctx context.Context, cfg Config) error {
 	var wg sync.WaitGroup
 	wg.Go(func() { ctl.Run(ctx) })
 	wg.Go(func() { lbs.run(ctx) })
+	wg.Go(func() { evs.Run(ctx) })
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
 	log.Info("cutover serving", "listen", ln.Addr().String(), "data_dir", cfg.DataDir, "runtime", runtimeName(cfg))
@@ -128,9 +151,9 @@ func newDriver(cfg Config) (runtime.Driver, error) {
 }
 
 // handler routes the endpoint: the ECS API by X-Amz-Target, the ELBv2
-// API by SigV4 scope or form content type, /healthz, task logs, and a
-// JSON 404 for anything else.
-func handler(api *ecsapi.API, elb *elbapi.API, st store.Store, driver runtime.Driver) http.Handler {
+// API by SigV4 scope or form content type, /healthz, task logs, the
+// event stream, and a JSON 404 for anything else.
+func handler(api *ecsapi.API, elb *elbapi.API, evs http.Handler, st store.Store, driver runtime.Driver) http.Handler {
 	logs := logsHandler(st, driver)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch {
@@ -140,6 +163,8 @@ func handler(api *ecsapi.API, elb *elbapi.API, st store.Store, driver runtime.Dr
 			elb.ServeHTTP(w, r)
 		case strings.HasPrefix(r.URL.Path, LogsPath):
 			logs.ServeHTTP(w, r)
+		case r.URL.Path == EventsPath:
+			evs.ServeHTTP(w, r)
 		case r.URL.Path == "/healthz":
 			if err := st.View(r.Context(), func(store.Tx) error { return nil }); err != nil {
 				http.Error(w, "store unavailable", http.StatusServiceUnavailable)

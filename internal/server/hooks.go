@@ -1,0 +1,81 @@
+package server
+
+import (
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/cutover/cutover/internal/config"
+	"github.com/cutover/cutover/internal/events"
+	"github.com/cutover/cutover/internal/hooks"
+	"github.com/cutover/cutover/internal/store"
+)
+
+// SigningSecretFile, in the data directory, holds the generated key that
+// signs requests to URL hooks and webhooks when the config file names
+// none.
+const SigningSecretFile = "signing-secret"
+
+// EventsPath serves the event stream (Server-Sent Events).
+const EventsPath = "/cutover/v1/events"
+
+// loadConfig reads the configuration file, if there is one.
+func loadConfig(path string) (*config.Config, error) {
+	if path == "" {
+		return &config.Config{}, nil
+	}
+	return config.Load(path)
+}
+
+// signingSecret is the config file's signing secret, or one generated on
+// first start and kept in the data directory for receivers to read.
+func signingSecret(cfg *config.Config, dataDir string) ([]byte, error) {
+	if cfg.SigningSecret != "" {
+		return []byte(cfg.SigningSecret), nil
+	}
+	path := filepath.Join(dataDir, SigningSecretFile)
+	b, err := os.ReadFile(path)
+	if err == nil {
+		return []byte(strings.TrimSpace(string(b))), nil
+	}
+	if !errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("read signing secret: %w", err)
+	}
+	secret := rand.Text()
+	if err := os.WriteFile(path, []byte(secret+"\n"), 0o600); err != nil {
+		return nil, fmt.Errorf("write signing secret: %w", err)
+	}
+	return []byte(secret), nil
+}
+
+// newInvoker builds the hook invoker from the flags and the config file.
+func newInvoker(cfg Config, file *config.Config, secret []byte, log *slog.Logger) (*hooks.Invoker, error) {
+	cmds := map[string]hooks.Command{}
+	for name, c := range file.Hooks.Commands {
+		cmds[name] = hooks.Command{Argv: c.Command, Dir: c.Dir, Env: c.Env, Timeout: time.Duration(c.Timeout)}
+	}
+	return hooks.New(hooks.Config{
+		Region: cfg.Region, LambdaEndpoint: cfg.LambdaEndpoint, SigningSecret: secret,
+		Commands: cmds, Timeout: time.Duration(file.Hooks.Timeout), Logger: log,
+	})
+}
+
+// newEvents builds event delivery: the SSE stream and the config file's
+// webhooks, signed with their own secret or the server's.
+func newEvents(st store.Store, file *config.Config, secret []byte, log *slog.Logger) (*events.Events, error) {
+	var sinks []events.Sink
+	for _, w := range file.Events.Webhooks {
+		s := events.Sink{Name: w.Name, URL: w.URL, Secret: secret, DetailTypes: w.DetailTypes}
+		if w.Secret != "" {
+			s.Secret = []byte(w.Secret)
+		}
+		sinks = append(sinks, s)
+	}
+	return events.New(events.Config{Store: st, Logger: log, Sinks: sinks})
+}
