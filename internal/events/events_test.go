@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -243,10 +242,3 @@ func ids(evs []sseEvent) string {
 	return strings.Join(s, ",")
 }
 
-func seqRange(from, to int) string {
-	var s []string
-	for i := from; i <= to; i++ {
-		s = append(s, strconv.Itoa(i))
-	}
-	return strings.Join(s, ",")
-}
