@@ -50,6 +50,9 @@ type Controller struct {
 	wg       sync.WaitGroup
 	mu       sync.Mutex
 	inFlight map[string]bool
+	// alarm wakes the controller at alarmAt.
+	alarm   *time.Timer
+	alarmAt time.Time
 }
 
 // New returns a controller; call Run to start it.
@@ -78,6 +81,34 @@ func (c *Controller) Wake() {
 	case c.wake <- struct{}{}:
 	default:
 	}
+}
+
+// wakeAt asks for a pass at t (by the controller's clock) if that comes
+// before the next one already asked for: a hook's callback or the end of
+// a bake time is handled then rather than at the next regular pass.
+func (c *Controller) wakeAt(t time.Time) {
+	if t.IsZero() {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.alarm != nil && !c.alarmAt.After(t) {
+		return
+	}
+	if c.alarm != nil {
+		c.alarm.Stop()
+	}
+	c.alarmAt = t
+	var alarm *time.Timer
+	alarm = time.AfterFunc(max(t.Sub(c.now()), 0), func() {
+		c.mu.Lock()
+		if c.alarm == alarm {
+			c.alarm = nil
+		}
+		c.mu.Unlock()
+		c.Wake()
+	})
+	c.alarm = alarm // under c.mu, before the timer can look
 }
 
 // Run runs passes until ctx is done, then waits for the hook

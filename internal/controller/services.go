@@ -69,6 +69,7 @@ func (c *Controller) reconcileService(ctx context.Context, cluster, name string)
 		}
 	}
 	c.invoke(ctx, sp.plan.Invoke)
+	c.wakeAt(sp.plan.WakeAt)
 	return changed, nil
 }
 

@@ -59,8 +59,9 @@ func (blueGreen) work(d *Deployment, in Input, p *Plan) bool {
 	case ecs.ServiceDeploymentLifecycleStageBakeTime:
 		// Both stay at full size: rolling back stays instant.
 		maintain(in, p, d, goal, d.RollbackTo)
-		bake := time.Duration(ecs.Int32Value(d.Config.BakeTimeInMinutes)) * time.Minute
-		return !in.Now.Before(d.StageStarted.Add(bake))
+		end := d.StageStarted.Add(time.Duration(ecs.Int32Value(d.Config.BakeTimeInMinutes)) * time.Minute)
+		p.wakeAt(end)
+		return !in.Now.Before(end)
 	case ecs.ServiceDeploymentLifecycleStageCleanUp:
 		// Nothing routes to the other revisions any more: all of them go.
 		r := newRollout(in, goal, d.Config)

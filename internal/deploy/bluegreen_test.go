@@ -56,6 +56,7 @@ func TestBlueGreenSteps(t *testing.T) {
 		start   []Start
 		stop    []Stop
 		weights []RuleWeights
+		wake    time.Time
 	}{
 		{
 			name: "scale up starts all of green beside blue",
@@ -78,7 +79,7 @@ func TestBlueGreenSteps(t *testing.T) {
 		{
 			name: "production on green: bake time starts, blue keeps running",
 			d:    bgDep(inProgress, ecs.ServiceDeploymentLifecycleStageProductionTrafficShift), tr: traffic(tgGreen, tgGreen), tasks: both,
-			stage: ecs.ServiceDeploymentLifecycleStageBakeTime, status: inProgress,
+			stage: ecs.ServiceDeploymentLifecycleStageBakeTime, status: inProgress, wake: t0.Add(10 * time.Minute),
 		},
 		{
 			name: "bake time over: blue is cleaned up",
@@ -117,6 +118,9 @@ func TestBlueGreenSteps(t *testing.T) {
 			}
 			if !reflect.DeepEqual(p.Start, c.start) || !reflect.DeepEqual(p.Stop, c.stop) || !reflect.DeepEqual(p.Weights, c.weights) {
 				t.Errorf("start %v stop %v weights %v\nwant start %v stop %v weights %v", p.Start, p.Stop, p.Weights, c.start, c.stop, c.weights)
+			}
+			if !p.WakeAt.Equal(c.wake) {
+				t.Errorf("wake at %s, want %s", p.WakeAt, c.wake)
 			}
 		})
 	}

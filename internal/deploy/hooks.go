@@ -94,6 +94,12 @@ func (d *Deployment) runHooks(p *Plan, in Input) bool {
 			!now.Before(h.ExpiresAt) {
 			h.Status, h.Reason = ecs.DeploymentLifecycleHookStatusTimedOut, "the hook timed out"
 		}
+		if h.Status == ecs.DeploymentLifecycleHookStatusAwaitingAction || h.Status == ecs.DeploymentLifecycleHookStatusInProgress {
+			p.wakeAt(h.ExpiresAt)
+			if h.NextInvokeAt.After(now) {
+				p.wakeAt(h.NextInvokeAt)
+			}
+		}
 		switch {
 		case h.Status == ecs.DeploymentLifecycleHookStatusInProgress && !now.Before(h.NextInvokeAt):
 			p.Invoke = append(p.Invoke, d.invocation(h, in))
@@ -161,4 +167,11 @@ func (d *Deployment) Resolve(hookID string, action ecs.DeploymentLifecycleHookAc
 		return nil
 	}
 	return fmt.Errorf("%w: no hook %s", ErrHookNotFound, hookID)
+}
+
+// wakeAt asks for a step at t, or sooner.
+func (p *Plan) wakeAt(t time.Time) {
+	if p.WakeAt.IsZero() || t.Before(p.WakeAt) {
+		p.WakeAt = t
+	}
 }

@@ -38,9 +38,9 @@ func TestPauseHook(t *testing.T) {
 			h.Status != ecs.DeploymentLifecycleHookStatusAwaitingAction || !h.ExpiresAt.Equal(t0.Add(time.Hour)) {
 			t.Fatalf("hook run %+v", h)
 		}
-		// Still waiting a minute later.
-		if d2 := step(d, t0.Add(time.Minute), traffic(tgBlue, tgGreen)).Deployment; d2.Stage != d.Stage {
-			t.Fatalf("moved on to %s without an action", d2.Stage)
+		// Still waiting a minute later, until the hook expires.
+		if p := step(d, t0.Add(time.Minute), traffic(tgBlue, tgGreen)); p.Deployment.Stage != d.Stage || !p.WakeAt.Equal(h.ExpiresAt) {
+			t.Fatalf("moved on to %s without an action; wake at %s", p.Deployment.Stage, p.WakeAt)
 		}
 		return d
 	}

@@ -117,8 +117,8 @@ func TestLambdaHookCallsBackWithItsDetails(t *testing.T) {
 	if err := d.Answer(inv, []byte(`{"hookStatus":"IN_PROGRESS","callBackDelay":10,"hookDetails":{"checks":1}}`), nil, t0); err != nil {
 		t.Fatal(err)
 	}
-	if p := bgStep(d, t0.Add(9*time.Second), traffic(tgBlue, tgGreen)); len(p.Invoke) != 0 {
-		t.Fatalf("invoked again before callBackDelay: %+v", p.Invoke)
+	if p := bgStep(d, t0.Add(9*time.Second), traffic(tgBlue, tgGreen)); len(p.Invoke) != 0 || !p.WakeAt.Equal(t0.Add(10*time.Second)) {
+		t.Fatalf("before callBackDelay: invoke %+v, wake at %s", p.Invoke, p.WakeAt)
 	}
 	p := bgStep(d, t0.Add(10*time.Second), traffic(tgBlue, tgGreen))
 	if len(p.Invoke) != 1 || p.Invoke[0].Attempt != 1 || string(p.Invoke[0].Event.HookDetails) != `{"checks":1}` ||

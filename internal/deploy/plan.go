@@ -87,6 +87,9 @@ type Plan struct {
 	Weights []RuleWeights
 	// Invoke asks for hooks to be invoked; their replies go to Answer.
 	Invoke []Invocation
+	// WakeAt, when set, is when the deployment next needs a step even if
+	// nothing else changes: a hook's callback or expiry, the end of a bake.
+	WakeAt time.Time
 	// Revision, when set, is the revision the service runs from now on
 	// (a rollback returns the service to its previous revision).
 	Revision string
@@ -169,7 +172,7 @@ func next(in Input) Plan {
 	for d.Ongoing() {
 		// The task and traffic changes of a stage that is complete are
 		// dropped: the next stage decides afresh from the same observations.
-		p.Start, p.Stop, p.Weights, p.Invoke = nil, nil, nil, nil
+		p.Start, p.Stop, p.Weights, p.Invoke, p.WakeAt = nil, nil, nil, nil, time.Time{}
 		if !s.work(d, in, &p) || !d.runHooks(&p, in) {
 			break
 		}

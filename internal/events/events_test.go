@@ -241,4 +241,3 @@ func ids(evs []sseEvent) string {
 	}
 	return strings.Join(s, ",")
 }
-
