@@ -64,6 +64,8 @@ type server struct {
 	addr    string
 	cmd     *exec.Cmd
 	log     *bytes.Buffer
+	// args are extra flags of every start, e.g. --config FILE.
+	args []string
 }
 
 // freeAddr returns a loopback address with a port nobody listens on.
@@ -77,10 +79,10 @@ func freeAddr(t *testing.T) string {
 	return ln.Addr().String()
 }
 
-// startServer starts a server on a fresh data directory; restart starts
-// it again on the same one.
-func startServer(t *testing.T) *server {
-	s := &server{t: t, bin: binary(t), dataDir: t.TempDir(), addr: freeAddr(t)}
+// startServer starts a server on a fresh data directory, with extra
+// flags args if any; restart starts it again on the same one.
+func startServer(t *testing.T, args ...string) *server {
+	s := &server{t: t, bin: binary(t), dataDir: t.TempDir(), addr: freeAddr(t), args: args}
 	s.start()
 	t.Cleanup(func() {
 		s.kill() // first: it would restart the load balancer
@@ -95,7 +97,7 @@ func startServer(t *testing.T) *server {
 func (s *server) start() {
 	s.t.Helper()
 	s.log = &bytes.Buffer{}
-	s.cmd = exec.Command(s.bin, "server", "--listen", s.addr, "--data-dir", s.dataDir, "--log-level", "debug")
+	s.cmd = exec.Command(s.bin, append([]string{"server", "--listen", s.addr, "--data-dir", s.dataDir, "--log-level", "debug"}, s.args...)...)
 	s.cmd.Stdout, s.cmd.Stderr = s.log, s.log
 	s.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := s.cmd.Start(); err != nil {
