@@ -150,7 +150,7 @@ func (c *Controller) planService(tx state.Tx, cluster, name string) (*servicePas
 	if err != nil {
 		return nil, err
 	}
-	if d := in.Deployment; d != nil && d.Strategy == ecs.DeploymentStrategyBlueGreen {
+	if d := in.Deployment; d != nil && deploy.ShiftsTraffic(d.Strategy) {
 		if in.Traffic, err = c.traffic(svc, d, groupOf); err != nil {
 			return nil, err
 		}

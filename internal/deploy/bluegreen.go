@@ -9,7 +9,12 @@ import (
 // blueGreen brings green (the target revision) up to full size beside
 // blue, moves the test and then the production listener rule to it,
 // keeps blue for the bake time, then stops blue. Rolling back runs the
-// two traffic shifts again towards blue, then stops green.
+// two traffic shifts again towards blue, all at once, then stops green.
+//
+// LINEAR and CANARY are blue/green whose production traffic moves in
+// steps: PRE_PRODUCTION_TRAFFIC_SHIFT and PRODUCTION_TRAFFIC_SHIFT repeat
+// for each, and from the second step on PRE_PRODUCTION_TRAFFIC_SHIFT
+// first waits out the step bake time (our choice of where it shows).
 type blueGreen struct{}
 
 // StagePreProductionTrafficShift is the stage just before production
@@ -41,6 +46,16 @@ func (blueGreen) stages(d *Deployment) []ecs.ServiceDeploymentLifecycleStage {
 	)
 }
 
+func (b blueGreen) advance(d *Deployment, now time.Time) bool {
+	if d.Rollback == nil && d.Stage == ecs.ServiceDeploymentLifecycleStageProductionTrafficShift &&
+		d.Step+1 < len(productionSteps(d.Strategy, d.Config)) {
+		d.Step++
+		d.enter(StagePreProductionTrafficShift, now)
+		return true
+	}
+	return advanceIn(d, b.stages(d), now)
+}
+
 func (blueGreen) work(d *Deployment, in Input, p *Plan) bool {
 	goal := d.Goal()
 	full := newRollout(in, goal, d.Config)
@@ -53,9 +68,17 @@ func (blueGreen) work(d *Deployment, in Input, p *Plan) bool {
 		if in.Traffic.TestRule == "" {
 			return true
 		}
-		return shift(in, p, in.Traffic.TestRule, goal, full)
+		return shift(in, p, in.Traffic.TestRule, goal, full, 100)
+	case StagePreProductionTrafficShift:
+		maintain(in, p, d, goal, d.RollbackTo)
+		if d.Step == 0 {
+			return true
+		}
+		end := d.StageStarted.Add(stepBakeTime(d.Strategy, d.Config))
+		p.wakeAt(end)
+		return !in.Now.Before(end)
 	case ecs.ServiceDeploymentLifecycleStageProductionTrafficShift:
-		return shift(in, p, in.Traffic.ProductionRule, goal, full)
+		return shift(in, p, in.Traffic.ProductionRule, goal, full, d.stepPercent())
 	case ecs.ServiceDeploymentLifecycleStageBakeTime:
 		// Both stay at full size: rolling back stays instant.
 		maintain(in, p, d, goal, d.RollbackTo)
@@ -79,12 +102,13 @@ func (blueGreen) work(d *Deployment, in Input, p *Plan) bool {
 	}
 }
 
-// shift moves a rule's traffic to the goal revision's target group. It
-// moves nothing until the goal runs its desired count of healthy tasks,
-// asks for the weights until the data plane serves them, and calls the
-// shift done only then, with the goal still fully healthy: traffic is
-// never sent to an unready revision nor reported moved before it has.
-func shift(in Input, p *Plan, rule, goal string, r rollout) bool {
+// shift moves pct percent of a rule's traffic to the goal revision's
+// target group. It moves nothing until the goal runs its desired count of
+// healthy tasks, asks for the weights until the data plane serves them,
+// and calls the shift done only then, with the goal still fully healthy:
+// traffic is never sent to an unready revision nor reported moved before
+// it has.
+func shift(in Input, p *Plan, rule, goal string, r rollout, pct float64) bool {
 	if r.goalHealthy(in.Tasks) < r.desired {
 		return false
 	}
@@ -95,7 +119,7 @@ func shift(in Input, p *Plan, rule, goal string, r rollout) bool {
 			from = tg
 		}
 	}
-	want := percentWeights(to, from, 100)
+	want := percentWeights(to, from, pct)
 	if !sameWeights(in.Traffic.Live[rule], want) {
 		p.Weights = append(p.Weights, RuleWeights{Rule: rule, Weights: want})
 		return false

@@ -18,7 +18,10 @@ type Deployment struct {
 	StatusReason string                              `json:"statusReason,omitempty"`
 	Stage        ecs.ServiceDeploymentLifecycleStage `json:"stage,omitempty"`
 	StageStarted time.Time                           `json:"stageStartedAt,omitzero"`
-	Config       ecs.DeploymentConfiguration         `json:"config"`
+	// Step numbers the production traffic shifts of a LINEAR or CANARY
+	// deployment from 0; the shift stages repeat for each.
+	Step   int                         `json:"step,omitempty"`
+	Config ecs.DeploymentConfiguration `json:"config"`
 
 	// Target is the revision being deployed; Sources are the revisions
 	// that had tasks when the deployment was created.
@@ -50,6 +53,11 @@ type RevisionCounts struct {
 	Requested int    `json:"requested"`
 	Running   int    `json:"running"`
 	Pending   int    `json:"pending"`
+	// TestWeight and ProductionWeight are the percentages of the test and
+	// production listener rules' traffic the load balancer sends to the
+	// revision (strategies that shift traffic only).
+	TestWeight       float64 `json:"testWeight,omitempty"`
+	ProductionWeight float64 `json:"productionWeight,omitempty"`
 }
 
 // Rollback records why and when a deployment started rolling back.

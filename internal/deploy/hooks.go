@@ -20,6 +20,7 @@ type HookRun struct {
 	ID            string                                `json:"id"`
 	Stage         ecs.DeploymentLifecycleHookStage      `json:"stage"`
 	Round         int                                   `json:"round"`
+	Step          int                                   `json:"step,omitempty"`
 	Index         int                                   `json:"index"`
 	TargetType    ecs.DeploymentLifecycleHookTargetType `json:"targetType"`
 	TargetArn     string                                `json:"targetArn,omitempty"`
@@ -61,12 +62,18 @@ func (d *Deployment) round() int {
 	return 0
 }
 
+// current reports whether h is a run of the deployment's current stage
+// (of this round and step).
+func (d *Deployment) current(h *HookRun) bool {
+	return string(h.Stage) == string(d.Stage) && h.Round == d.round() && h.Step == d.Step
+}
+
 // StageHooks returns the runs of the deployment's current stage.
 func (d *Deployment) StageHooks() []HookRun {
 	var out []HookRun
-	for _, h := range d.Hooks {
-		if string(h.Stage) == string(d.Stage) && h.Round == d.round() {
-			out = append(out, h)
+	for i := range d.Hooks {
+		if d.current(&d.Hooks[i]) {
+			out = append(out, d.Hooks[i])
 		}
 	}
 	return out
@@ -87,7 +94,7 @@ func (d *Deployment) runHooks(p *Plan, in Input) bool {
 	done := true
 	for i := range d.Hooks {
 		h := &d.Hooks[i]
-		if h.Stage != stage || h.Round != d.round() {
+		if !d.current(h) {
 			continue
 		}
 		if (h.Status == ecs.DeploymentLifecycleHookStatusAwaitingAction || h.Status == ecs.DeploymentLifecycleHookStatusInProgress) &&
@@ -128,12 +135,12 @@ func (d *Deployment) newRun(i int, h ecs.DeploymentLifecycleHook, stage ecs.Depl
 		}
 	}
 	r := HookRun{
-		Stage: stage, Round: d.round(), Index: i,
+		Stage: stage, Round: d.round(), Step: d.Step, Index: i,
 		TargetType: h.TargetType, TargetArn: h.HookTargetArn,
 		Status:    ecs.DeploymentLifecycleHookStatusInProgress,
 		StartedAt: now, ExpiresAt: now.Add(time.Duration(minutes) * time.Minute), TimeoutAction: action,
 	}
-	sum := sha256.Sum256(fmt.Appendf(nil, "%s|%s|%d|%d", d.Arn, stage, r.Round, i))
+	sum := sha256.Sum256(fmt.Appendf(nil, "%s|%s|%d|%d|%d", d.Arn, stage, r.Round, r.Step, i))
 	id := base64.RawURLEncoding.EncodeToString(sum[:])
 	if h.TargetType == ecs.DeploymentLifecycleHookTargetTypePause {
 		r.ID, r.Status, r.TargetArn = "ecs-pause-"+id, ecs.DeploymentLifecycleHookStatusAwaitingAction, ""
@@ -154,8 +161,7 @@ func (d *Deployment) Resolve(hookID string, action ecs.DeploymentLifecycleHookAc
 		if h.ID != hookID {
 			continue
 		}
-		if h.Status != ecs.DeploymentLifecycleHookStatusAwaitingAction || !now.Before(h.ExpiresAt) ||
-			string(h.Stage) != string(d.Stage) || h.Round != d.round() || !d.Ongoing() {
+		if h.Status != ecs.DeploymentLifecycleHookStatusAwaitingAction || !now.Before(h.ExpiresAt) || !d.current(h) || !d.Ongoing() {
 			return fmt.Errorf("%w: hook %s is %s", ErrHookNotAwaiting, hookID, h.Status)
 		}
 		if action == ecs.DeploymentLifecycleHookActionRollback {

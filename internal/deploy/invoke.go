@@ -41,10 +41,10 @@ type HookEvent struct {
 // and PRODUCTION_TRAFFIC_SHIFT, the current production weights at
 // PRE_PRODUCTION_TRAFFIC_SHIFT, empty elsewhere.
 type ExecutionDetails struct {
-	ServiceArn               string         `json:"serviceArn"`
-	TargetServiceRevisionArn string         `json:"targetServiceRevisionArn"`
-	TestTrafficWeights       map[string]int `json:"testTrafficWeights"`
-	ProductionTrafficWeights map[string]int `json:"productionTrafficWeights"`
+	ServiceArn               string             `json:"serviceArn"`
+	TargetServiceRevisionArn string             `json:"targetServiceRevisionArn"`
+	TestTrafficWeights       map[string]float64 `json:"testTrafficWeights"`
+	ProductionTrafficWeights map[string]float64 `json:"productionTrafficWeights"`
 }
 
 func (d *Deployment) invocation(h *HookRun, in Input) Invocation {
@@ -55,8 +55,8 @@ func (d *Deployment) invocation(h *HookRun, in Input) Invocation {
 		ExecutionDetails: ExecutionDetails{
 			ServiceArn:               d.ServiceArn,
 			TargetServiceRevisionArn: d.Target.Arn,
-			TestTrafficWeights:       map[string]int{},
-			ProductionTrafficWeights: map[string]int{},
+			TestTrafficWeights:       map[string]float64{},
+			ProductionTrafficWeights: map[string]float64{},
 		},
 	}
 	if h.Details != "" {
@@ -64,9 +64,9 @@ func (d *Deployment) invocation(h *HookRun, in Input) Invocation {
 	}
 	switch h.Stage {
 	case ecs.DeploymentLifecycleHookStageTestTrafficShift:
-		ev.ExecutionDetails.TestTrafficWeights = d.shiftedWeights()
+		ev.ExecutionDetails.TestTrafficWeights = d.shiftedWeights(100)
 	case ecs.DeploymentLifecycleHookStageProductionTrafficShift:
-		ev.ExecutionDetails.ProductionTrafficWeights = d.shiftedWeights()
+		ev.ExecutionDetails.ProductionTrafficWeights = d.shiftedWeights(d.stepPercent())
 	case ecs.DeploymentLifecycleHookStagePreProductionTrafficShift:
 		ev.ExecutionDetails.ProductionTrafficWeights = liveWeights(in.Traffic)
 	}
@@ -76,39 +76,44 @@ func (d *Deployment) invocation(h *HookRun, in Input) Invocation {
 	}
 }
 
-// shiftedWeights are the weights a shift moves to: all on the goal, none
-// on the other revision (the reverse when rolling back).
-func (d *Deployment) shiftedWeights() map[string]int {
-	w := map[string]int{}
+// shiftedWeights are the weights a shift moves to: pct percent on the
+// goal, the rest on the other revision (the goal is the previous revision
+// when rolling back).
+func (d *Deployment) shiftedWeights(pct float64) map[string]float64 {
+	w := map[string]float64{}
 	for _, rev := range []string{d.Target.Arn, d.RollbackTo} {
 		if rev != "" {
-			w[rev] = 0
+			w[rev] = maxPercent - pct
 		}
 	}
-	w[d.Goal()] = 100
+	w[d.Goal()] = pct
 	return w
 }
 
 // liveWeights are the production rule's weights the data plane serves,
-// in percent, keyed by revision.
-func liveWeights(tr *Traffic) map[string]int {
-	w := map[string]int{}
+// in percent (to a tenth), keyed by revision.
+func liveWeights(tr *Traffic) map[string]float64 {
+	w := map[string]float64{}
 	if tr == nil {
 		return w
 	}
-	live := tr.Live[tr.ProductionRule]
+	for rev, tg := range tr.TargetGroups {
+		w[rev] = livePercent(tr.Live[tr.ProductionRule], tg)
+	}
+	return w
+}
+
+// livePercent is the share of a rule's traffic that goes to group tg, in
+// percent rounded to a tenth.
+func livePercent(live map[string]int, tg string) float64 {
 	total := 0
 	for _, v := range live {
 		total += v
 	}
-	for rev, tg := range tr.TargetGroups {
-		if total > 0 {
-			w[rev] = int(math.Round(float64(live[tg]) * 100 / float64(total)))
-		} else {
-			w[rev] = 0
-		}
+	if total == 0 {
+		return 0
 	}
-	return w
+	return math.Round(float64(live[tg])*1000/float64(total)) / 10
 }
 
 // Reply is a hook's answer to an invocation.
@@ -177,7 +182,7 @@ func (d *Deployment) Answer(inv Invocation, body []byte, invokeErr error, now ti
 			continue
 		}
 		if h.Status != ecs.DeploymentLifecycleHookStatusInProgress || h.Attempts != inv.Attempt || !now.Before(h.ExpiresAt) ||
-			string(h.Stage) != string(d.Stage) || h.Round != d.round() || !d.Ongoing() {
+			!d.current(h) || !d.Ongoing() {
 			return fmt.Errorf("%w: hook %s is %s after %d attempts", ErrHookNotAwaiting, h.ID, h.Status, h.Attempts)
 		}
 		h.Attempts++

@@ -54,7 +54,7 @@ func TestLambdaHookEvent(t *testing.T) {
 			ExecutionID: h.ExecutionID, LifecycleStage: "POST_TEST_TRAFFIC_SHIFT", ResourceArn: d.Arn,
 			ExecutionDetails: ExecutionDetails{
 				TargetServiceRevisionArn: revB,
-				TestTrafficWeights:       map[string]int{}, ProductionTrafficWeights: map[string]int{},
+				TestTrafficWeights:       map[string]float64{}, ProductionTrafficWeights: map[string]float64{},
 			},
 			HookDetails: json.RawMessage(`{"suite":"smoke"}`),
 		},
@@ -215,9 +215,9 @@ func TestShiftHooksSeeTheirWeights(t *testing.T) {
 			}
 		}
 	}
-	green := map[string]int{revB: 100, revA: 0}
-	blue := map[string]int{revB: 0, revA: 100}
-	none := map[string]int{}
+	green := map[string]float64{revB: 100, revA: 0}
+	blue := map[string]float64{revB: 0, revA: 100}
+	none := map[string]float64{}
 	want := map[string]ExecutionDetails{
 		"TEST_TRAFFIC_SHIFT":                {TargetServiceRevisionArn: revB, TestTrafficWeights: green, ProductionTrafficWeights: none},
 		"PRE_PRODUCTION_TRAFFIC_SHIFT":      {TargetServiceRevisionArn: revB, TestTrafficWeights: none, ProductionTrafficWeights: blue},

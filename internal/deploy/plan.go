@@ -162,8 +162,8 @@ func next(in Input) Plan {
 	case rollbackRequested:
 		d.fail(&p, "Rollback requested by user", true, in.Now)
 	}
-	if d.Strategy == ecs.DeploymentStrategyBlueGreen && in.Traffic == nil {
-		d.fail(&p, "A BLUE_GREEN deployment needs a load balancer with a production listener rule", false, in.Now)
+	if ShiftsTraffic(d.Strategy) && in.Traffic == nil {
+		d.fail(&p, "A "+string(d.Strategy)+" deployment needs a load balancer with a production listener rule", false, in.Now)
 	}
 	if in.Now.Sub(d.StageStarted) > StageTimeout {
 		d.fail(&p, "Lifecycle stage "+string(d.Stage)+" exceeded its 24 hour limit", true, in.Now)
@@ -176,14 +176,13 @@ func next(in Input) Plan {
 		if !s.work(d, in, &p) || !d.runHooks(&p, in) {
 			break
 		}
-		next, ok := nextStage(s.stages(d), d.Stage)
-		if !ok {
+		if !s.advance(d, in.Now) {
 			d.finish(in.Now)
 			break
 		}
-		d.enter(next, in.Now)
 	}
 	d.count(in.Tasks, in.DesiredCount)
+	d.weigh(in.Traffic)
 	d.FailedTasks = max(d.FailedTasks, countFailures(in.Failures, d.Goal(), d.CreatedAt))
 	if p.Deployment.UpdatedAt.IsZero() || !in.Deployment.SameProgress(d) {
 		d.UpdatedAt = in.Now
@@ -222,6 +221,7 @@ func (d *Deployment) beginRollback(p *Plan, reason string, now time.Time) {
 	d.Status, d.StatusReason = rollbackInProgress, reason
 	d.Rollback = &Rollback{Reason: reason, StartedAt: now, RevisionArn: d.RollbackTo}
 	p.Revision = d.RollbackTo
+	d.Step = 0
 	d.enter(strategyFor(d).stages(d)[0], now)
 }
 
@@ -255,13 +255,21 @@ func (d *Deployment) count(tasks []Task, desired int) {
 	}
 }
 
-func nextStage(stages []ecs.ServiceDeploymentLifecycleStage, cur ecs.ServiceDeploymentLifecycleStage) (ecs.ServiceDeploymentLifecycleStage, bool) {
-	for i, s := range stages {
-		if s == cur && i+1 < len(stages) {
-			return stages[i+1], true
-		}
+// weigh records the share of the listener rules' traffic each revision
+// of the deployment gets from the load balancer.
+func (d *Deployment) weigh(tr *Traffic) {
+	if tr == nil {
+		return
 	}
-	return "", false
+	weigh := func(rc *RevisionCounts) {
+		tg := tr.TargetGroups[rc.Arn]
+		rc.ProductionWeight = livePercent(tr.Live[tr.ProductionRule], tg)
+		rc.TestWeight = livePercent(tr.Live[tr.TestRule], tg)
+	}
+	for i := range d.Sources {
+		weigh(&d.Sources[i])
+	}
+	weigh(&d.Target)
 }
 
 func clone(d *Deployment) *Deployment {

@@ -27,6 +27,10 @@ func (rolling) stages(d *Deployment) []ecs.ServiceDeploymentLifecycleStage {
 	)
 }
 
+func (r rolling) advance(d *Deployment, now time.Time) bool {
+	return advanceIn(d, r.stages(d), now)
+}
+
 func (rolling) work(d *Deployment, in Input, p *Plan) bool {
 	switch d.Stage {
 	case ecs.ServiceDeploymentLifecycleStageScaleUp, ecs.ServiceDeploymentLifecycleStageCleanUp:

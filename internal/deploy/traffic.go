@@ -23,20 +23,25 @@ type RuleWeights struct {
 	Weights map[string]int
 }
 
-// MaxWeight is the ELBv2 weight that stands for 100% of the traffic.
-// Percentages map onto 0–MaxWeight, rounded to the nearest integer, so
-// that small canary percentages keep their precision (0.1% → 1).
+// MaxWeight is the largest ELBv2 target group weight.
 const MaxWeight = 999
 
 // percentWeights returns the weights that send pct percent of a rule's
-// traffic to group to and the rest to group from.
+// traffic to group to and the rest to group from. Percentages are kept
+// to a tenth: to gets round(pct×10) and from the rest of 1000, so that
+// 5% is 50/950 and 0.1% is 1/999; all of it is 999/0 (ELBv2 weights stop
+// at 999).
 func percentWeights(to, from string, pct float64) map[string]int {
-	w := int(math.Round(pct / 100 * MaxWeight))
-	w = min(max(w, 0), MaxWeight)
-	if from == "" || to == from {
-		return map[string]int{to: MaxWeight}
+	w := int(math.Round(pct * 10))
+	if from == "" || to == from || w >= 1000 {
+		m := map[string]int{to: MaxWeight}
+		if from != "" && from != to {
+			m[from] = 0
+		}
+		return m
 	}
-	return map[string]int{to: w, from: MaxWeight - w}
+	w = max(w, 0)
+	return map[string]int{to: w, from: min(1000-w, MaxWeight)}
 }
 
 // sameWeights reports whether the live weights of a rule are the wanted

@@ -24,20 +24,19 @@ const (
 // lambdaARN matches a Lambda function ARN, optionally qualified.
 var lambdaARN = regexp.MustCompile(`^arn:aws[a-z-]*:lambda:[a-z0-9-]+:[0-9]{12}:function:[A-Za-z0-9_-]{1,64}(:(\$LATEST|[A-Za-z0-9_-]{1,128}))?$`)
 
-// hookStages are the lifecycle stages each strategy runs hooks at, with
-// the ones a pause hook may not use (traffic is moving there).
+// The lifecycle stages each strategy runs hooks at (BLUE_GREEN's for
+// LINEAR and CANARY too), and the ones a pause hook may not use (traffic
+// is moving there).
 var (
-	hookStages = map[ecs.DeploymentStrategy][]ecs.DeploymentLifecycleHookStage{
-		ecs.DeploymentStrategyRolling: {
-			ecs.DeploymentLifecycleHookStageReconcileService, ecs.DeploymentLifecycleHookStagePreScaleUp,
-			ecs.DeploymentLifecycleHookStagePostScaleUp,
-		},
-		ecs.DeploymentStrategyBlueGreen: {
-			ecs.DeploymentLifecycleHookStageReconcileService, ecs.DeploymentLifecycleHookStagePreScaleUp,
-			ecs.DeploymentLifecycleHookStagePostScaleUp, ecs.DeploymentLifecycleHookStageTestTrafficShift,
-			ecs.DeploymentLifecycleHookStagePostTestTrafficShift, ecs.DeploymentLifecycleHookStagePreProductionTrafficShift,
-			ecs.DeploymentLifecycleHookStageProductionTrafficShift, ecs.DeploymentLifecycleHookStagePostProductionTrafficShift,
-		},
+	rollingHookStages = []ecs.DeploymentLifecycleHookStage{
+		ecs.DeploymentLifecycleHookStageReconcileService, ecs.DeploymentLifecycleHookStagePreScaleUp,
+		ecs.DeploymentLifecycleHookStagePostScaleUp,
+	}
+	shiftHookStages = []ecs.DeploymentLifecycleHookStage{
+		ecs.DeploymentLifecycleHookStageReconcileService, ecs.DeploymentLifecycleHookStagePreScaleUp,
+		ecs.DeploymentLifecycleHookStagePostScaleUp, ecs.DeploymentLifecycleHookStageTestTrafficShift,
+		ecs.DeploymentLifecycleHookStagePostTestTrafficShift, ecs.DeploymentLifecycleHookStagePreProductionTrafficShift,
+		ecs.DeploymentLifecycleHookStageProductionTrafficShift, ecs.DeploymentLifecycleHookStagePostProductionTrafficShift,
 	}
 	noPauseStages = []ecs.DeploymentLifecycleHookStage{
 		ecs.DeploymentLifecycleHookStageTestTrafficShift, ecs.DeploymentLifecycleHookStageProductionTrafficShift,
@@ -70,11 +69,15 @@ func checkHooks(cfg *ecs.DeploymentConfiguration) error {
 		if len(h.LifecycleStages) == 0 {
 			return invalidParam("lifecycleHooks[%d]: lifecycleStages must name at least one stage.", i)
 		}
+		allowed := rollingHookStages
+		if deploy.ShiftsTraffic(cfg.Strategy) {
+			allowed = shiftHookStages
+		}
 		for _, st := range h.LifecycleStages {
 			if pause && slices.Contains(noPauseStages, st) {
 				return invalidParam("lifecycleHooks[%d]: a PAUSE hook cannot run at %s: traffic is moving there.", i, st)
 			}
-			if !slices.Contains(hookStages[cfg.Strategy], st) {
+			if !slices.Contains(allowed, st) {
 				return invalidParam("lifecycleHooks[%d]: a %s deployment has no hooks at %s.", i, cfg.Strategy, st)
 			}
 		}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"slices"
 
+	"github.com/cutover/cutover/internal/deploy"
 	"github.com/cutover/cutover/internal/ecs"
 	"github.com/cutover/cutover/internal/state"
 	"github.com/cutover/cutover/internal/store"
@@ -14,8 +15,8 @@ import (
 // one load balancer per service.
 func checkLoadBalancers(tx state.Tx, lbs []ecs.LoadBalancer, td *ecs.TaskDefinition, strategy ecs.DeploymentStrategy) error {
 	if len(lbs) == 0 {
-		if strategy == ecs.DeploymentStrategyBlueGreen {
-			return invalidParam("A BLUE_GREEN deployment needs a load balancer with an advancedConfiguration.")
+		if deploy.ShiftsTraffic(strategy) {
+			return invalidParam("A %s deployment needs a load balancer with an advancedConfiguration.", strategy)
 		}
 		return nil
 	}
@@ -38,11 +39,11 @@ func checkLoadBalancers(tx state.Tx, lbs []ecs.LoadBalancer, td *ecs.TaskDefinit
 		return err
 	}
 	adv := l.AdvancedConfiguration
-	if strategy != ecs.DeploymentStrategyBlueGreen {
+	if !deploy.ShiftsTraffic(strategy) {
 		return nil
 	}
 	if adv == nil || adv.AlternateTargetGroupArn == "" || adv.ProductionListenerRule == "" {
-		return invalidParam("A BLUE_GREEN deployment needs loadBalancers[0].advancedConfiguration with alternateTargetGroupArn and productionListenerRule.")
+		return invalidParam("A %s deployment needs loadBalancers[0].advancedConfiguration with alternateTargetGroupArn and productionListenerRule.", strategy)
 	}
 	if adv.AlternateTargetGroupArn == l.TargetGroupArn {
 		return invalidParam("The alternate target group must differ from the target group.")
@@ -110,7 +111,7 @@ func resolveLoadBalancers(tx state.Tx, svc *state.Service) (*ecs.ResolvedConfigu
 	}
 	l := svc.LoadBalancers[0]
 	tg, rule := l.TargetGroupArn, ""
-	if adv := l.AdvancedConfiguration; adv != nil && svc.DeploymentConfiguration.Strategy == ecs.DeploymentStrategyBlueGreen {
+	if adv := l.AdvancedConfiguration; adv != nil && deploy.ShiftsTraffic(svc.DeploymentConfiguration.Strategy) {
 		rule = adv.ProductionListenerRule
 		if svc.Revision != "" {
 			cur, err := tx.Revision(svc.Revision)

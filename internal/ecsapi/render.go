@@ -122,12 +122,16 @@ func (a *API) renderService(tx state.Tx, svc *state.Service, include []ecs.Servi
 // DescribeServiceDeployments shows it.
 func renderDeployment(d *deploy.Deployment) ecs.ServiceDeployment {
 	summary := func(rc deploy.RevisionCounts) ecs.ServiceRevisionSummary {
-		return ecs.ServiceRevisionSummary{
+		s := ecs.ServiceRevisionSummary{
 			Arn:                rc.Arn,
 			RequestedTaskCount: ecs.Int32(int32(rc.Requested)),
 			RunningTaskCount:   ecs.Int32(int32(rc.Running)),
 			PendingTaskCount:   ecs.Int32(int32(rc.Pending)),
 		}
+		if deploy.ShiftsTraffic(d.Strategy) {
+			s.RequestedTestTrafficWeight, s.RequestedProductionTrafficWeight = &rc.TestWeight, &rc.ProductionWeight
+		}
+		return s
 	}
 	target := summary(d.Target)
 	cfg := d.Config

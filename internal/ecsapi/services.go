@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"time"
 
@@ -143,8 +144,8 @@ func checkServiceConfig(ctrl *ecs.DeploymentController, cfg *ecs.DeploymentConfi
 	if cfg == nil {
 		return nil
 	}
-	if cfg.Strategy != "" && cfg.Strategy != ecs.DeploymentStrategyRolling && cfg.Strategy != ecs.DeploymentStrategyBlueGreen {
-		return invalidParam("The %s deployment strategy is not supported by this version of cutover.", cfg.Strategy)
+	if err := checkStrategy(cfg); err != nil {
+		return err
 	}
 	minPct, maxPct := ecs.Int32Value(cfg.MinimumHealthyPercent), int32(200)
 	if cfg.MaximumPercent != nil {
@@ -157,6 +158,46 @@ func checkServiceConfig(ctrl *ecs.DeploymentController, cfg *ecs.DeploymentConfi
 		return invalidParam("maximumPercent must be at least 100.")
 	}
 	return checkHooks(withDefaults(cfg))
+}
+
+// checkStrategy validates the strategy and the step settings of LINEAR
+// and CANARY (the model cannot say that percentages are multiples of 0.1).
+func checkStrategy(cfg *ecs.DeploymentConfiguration) error {
+	tenths := func(v float64) bool { return math.Abs(v*10-math.Round(v*10)) < 1e-6 }
+	bake := func(name string, m *int32) error {
+		if m != nil && (*m < 0 || *m > deploy.MaxStepBakeTimeMinutes) {
+			return invalidParam("%s must be between 0 and %d minutes.", name, deploy.MaxStepBakeTimeMinutes)
+		}
+		return nil
+	}
+	switch cfg.Strategy {
+	case "", ecs.DeploymentStrategyRolling, ecs.DeploymentStrategyBlueGreen:
+	case ecs.DeploymentStrategyLinear:
+		if c := cfg.LinearConfiguration; c != nil {
+			if v := c.StepPercent; v != nil && (*v < deploy.MinStepPercent || *v > 100 || !tenths(*v)) {
+				return invalidParam("linearConfiguration.stepPercent must be a multiple of 0.1 from %.1f to 100.0.", deploy.MinStepPercent)
+			}
+			if err := bake("linearConfiguration.stepBakeTimeInMinutes", c.StepBakeTimeInMinutes); err != nil {
+				return err
+			}
+		}
+	case ecs.DeploymentStrategyCanary:
+		if c := cfg.CanaryConfiguration; c != nil {
+			if v := c.CanaryPercent; v != nil && (*v < deploy.MinCanaryPercent || *v > 100 || !tenths(*v)) {
+				return invalidParam("canaryConfiguration.canaryPercent must be a multiple of 0.1 from %.1f to 100.0.", deploy.MinCanaryPercent)
+			}
+			if err := bake("canaryConfiguration.canaryBakeTimeInMinutes", c.CanaryBakeTimeInMinutes); err != nil {
+				return err
+			}
+		}
+	default:
+		return invalidParam("Unknown deployment strategy %s.", cfg.Strategy)
+	}
+	if cfg.LinearConfiguration != nil && cfg.Strategy != ecs.DeploymentStrategyLinear ||
+		cfg.CanaryConfiguration != nil && cfg.Strategy != ecs.DeploymentStrategyCanary {
+		return invalidParam("linearConfiguration goes with the LINEAR strategy and canaryConfiguration with CANARY.")
+	}
+	return nil
 }
 
 // withDefaults returns a copy of cfg with the defaults ECS reports.
