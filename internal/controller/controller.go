@@ -46,10 +46,11 @@ type Controller struct {
 	plane *dataPlaneView
 
 	hooks HookInvoker
-	// wg tracks hook invocations; inFlight names those under way.
-	wg       sync.WaitGroup
-	mu       sync.Mutex
-	inFlight map[string]bool
+	// wg tracks hook invocations; dispatched says which attempt of each
+	// hook run was started last (by "deployment|hookId").
+	wg         sync.WaitGroup
+	mu         sync.Mutex
+	dispatched map[string]*dispatch
 	// alarm wakes the controller at alarmAt.
 	alarm   *time.Timer
 	alarmAt time.Time
@@ -61,7 +62,7 @@ func New(cfg Config) *Controller {
 		store: cfg.Store, driver: cfg.Driver, arns: cfg.ARNs, log: cfg.Logger,
 		now: cfg.Now, interval: cfg.Interval, wake: make(chan struct{}, 1),
 		dataPlane: cfg.DataPlane, lbAddress: cfg.LBAddress,
-		hooks: cfg.Hooks, inFlight: map[string]bool{},
+		hooks: cfg.Hooks, dispatched: map[string]*dispatch{},
 	}
 	if c.log == nil {
 		c.log = slog.New(slog.DiscardHandler)
@@ -142,6 +143,7 @@ func (c *Controller) Pass(ctx context.Context) {
 		if err := c.pruneStopped(ctx); err != nil && ctx.Err() == nil {
 			c.log.Error("prune stopped tasks", "err", err)
 		}
+		c.forgetDispatches()
 	}
 	c.passes++
 	if err := c.syncDataPlane(ctx); err != nil && ctx.Err() == nil {

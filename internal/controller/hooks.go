@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strconv"
 	"time"
 
 	"github.com/cutover/cutover/internal/deploy"
@@ -18,38 +17,64 @@ type HookInvoker interface {
 	Invoke(ctx context.Context, target string, event []byte) ([]byte, error)
 }
 
+// dispatch is what the controller has done about one hook run lately.
+type dispatch struct {
+	attempt int // the last attempt started
+	busy    bool
+	at      time.Time
+}
+
 // invoke starts the hook invocations a plan asks for, each in its own
-// goroutine, unless it is under way already. The reply is applied in a
-// transaction of its own; a crash before that leaves the run due, so the
-// hook is invoked again after a restart: no callback is lost.
+// goroutine, unless that attempt was started already: a plan read just
+// before the reply to an attempt was stored still asks for it. The reply
+// is applied in a transaction of its own; a crash before that leaves the
+// run due, so the hook is invoked again after a restart: no callback is
+// lost.
 func (c *Controller) invoke(ctx context.Context, invs []deploy.Invocation) {
 	for _, inv := range invs {
-		key := inv.Deployment + "|" + inv.HookID + "|" + strconv.Itoa(inv.Attempt)
+		key := inv.Deployment + "|" + inv.HookID
 		c.mu.Lock()
-		busy := c.inFlight[key]
-		c.inFlight[key] = true
-		c.mu.Unlock()
-		if busy {
+		r, ok := c.dispatched[key]
+		if ok && (r.busy || inv.Attempt <= r.attempt) {
+			c.mu.Unlock()
 			continue
 		}
+		r = &dispatch{attempt: inv.Attempt, busy: true, at: time.Now()}
+		c.dispatched[key] = r
+		c.mu.Unlock()
 		c.wg.Go(func() {
-			defer func() {
-				c.mu.Lock()
-				delete(c.inFlight, key)
-				c.mu.Unlock()
-				c.Wake()
-			}()
-			c.runInvocation(ctx, inv)
+			stored := c.runInvocation(ctx, inv)
+			c.mu.Lock()
+			r.busy = false
+			if !stored {
+				r.attempt-- // not answered: the next pass may try it again
+			}
+			c.mu.Unlock()
+			c.Wake()
 		})
 	}
 }
 
-func (c *Controller) runInvocation(ctx context.Context, inv deploy.Invocation) {
+// forgetDispatches drops what is remembered of hook runs last invoked
+// over an hour ago.
+func (c *Controller) forgetDispatches() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for key, r := range c.dispatched {
+		if !r.busy && time.Since(r.at) > time.Hour {
+			delete(c.dispatched, key)
+		}
+	}
+}
+
+// runInvocation invokes a hook and stores the reply, reporting whether it
+// was stored (or found no longer awaited).
+func (c *Controller) runInvocation(ctx context.Context, inv deploy.Invocation) bool {
 	log := c.log.With("deployment", inv.Deployment, "hook", inv.HookID, "stage", inv.Event.LifecycleStage, "attempt", inv.Attempt+1)
 	start := time.Now()
 	body, invokeErr := c.callHook(ctx, inv)
 	if ctx.Err() != nil {
-		return // shutting down: the run stays due and is invoked after a restart
+		return false // shutting down: the run stays due and is invoked after a restart
 	}
 	log.Info("lifecycle hook invoked", "target", inv.Target, "took", time.Since(start).Round(time.Millisecond), "err", invokeErr)
 	err := state.Update(ctx, c.store, func(tx state.Tx) error {
@@ -70,6 +95,7 @@ func (c *Controller) runInvocation(ctx context.Context, inv deploy.Invocation) {
 	if err != nil && ctx.Err() == nil {
 		log.Error("record lifecycle hook reply", "err", err)
 	}
+	return err == nil
 }
 
 // callHook invokes the hook, never past the hook's expiry.
