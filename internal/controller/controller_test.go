@@ -456,3 +456,23 @@ func TestPauseHookWaitsForContinue(t *testing.T) {
 		}
 	}
 }
+
+// TestCircuitBreakerRollsBack: a rolling update to a revision whose tasks
+// exit at once is failed by the circuit breaker and rolled back.
+func TestCircuitBreakerRollsBack(t *testing.T) {
+	h := newHarness(t)
+	h.registerTaskDef("web", "v1", nil)
+	h.call("CreateService", `{"cluster":"c","serviceName":"web","taskDefinition":"web","desiredCount":2,
+		"deploymentConfiguration":{"deploymentCircuitBreaker":{"enable":true,"rollback":true}}}`)
+	h.passUntil("v1 steady", h.steady("web", map[string]int{"web:1": 2}))
+	h.registerTaskDef("web", "v2", map[string]string{"FAKE_EXIT_AFTER": "1"})
+	h.call("UpdateService", `{"cluster":"c","service":"web","taskDefinition":"web:2"}`)
+	h.passUntil("rolled back", func() bool { return h.status("web") == "ROLLBACK_SUCCESSFUL" })
+	d := h.deployment("web")
+	cb := d["deploymentCircuitBreaker"].(map[string]any)
+	if cb["status"] != "TRIGGERED" || cb["threshold"] != 3.0 || cb["failureCount"].(float64) < 3 ||
+		!strings.Contains(d["statusReason"].(string), "circuit breaker") {
+		t.Fatalf("deployment %v", d)
+	}
+	h.passUntil("v1 steady again", h.steady("web", map[string]int{"web:1": 2}))
+}

@@ -36,6 +36,8 @@ type Deployment struct {
 
 	// FailedTasks counts target tasks that stopped without being asked to.
 	FailedTasks int `json:"failedTasks,omitempty"`
+	// BreakerTripped is set once the circuit breaker failed the deployment.
+	BreakerTripped bool `json:"breakerTripped,omitempty"`
 	// Hooks are the lifecycle hook runs so far.
 	Hooks []HookRun `json:"hooks,omitempty"`
 

@@ -168,6 +168,11 @@ func next(in Input) Plan {
 	if in.Now.Sub(d.StageStarted) > StageTimeout {
 		d.fail(&p, "Lifecycle stage "+string(d.Stage)+" exceeded its 24 hour limit", true, in.Now)
 	}
+	d.FailedTasks = max(d.FailedTasks, countFailures(in.Failures, d.Goal(), d.CreatedAt))
+	if d.breakerTrips(in.DesiredCount) {
+		d.BreakerTripped = true
+		d.fail(&p, "ECS deployment circuit breaker: tasks failed to start", ecs.BoolValue(d.Config.DeploymentCircuitBreaker.Rollback), in.Now)
+	}
 	s := strategyFor(d)
 	for d.Ongoing() {
 		// The task and traffic changes of a stage that is complete are
@@ -177,13 +182,17 @@ func next(in Input) Plan {
 			break
 		}
 		if !s.advance(d, in.Now) {
-			d.finish(in.Now)
+			// A status a step gave (IN_PROGRESS, or ROLLBACK_IN_PROGRESS)
+			// is stored before the deployment ends: it is seen, and the
+			// status changes stay legal.
+			if d.Status == in.Deployment.Status {
+				d.finish(in.Now)
+			}
 			break
 		}
 	}
 	d.count(in.Tasks, in.DesiredCount)
 	d.weigh(in.Traffic)
-	d.FailedTasks = max(d.FailedTasks, countFailures(in.Failures, d.Goal(), d.CreatedAt))
 	if p.Deployment.UpdatedAt.IsZero() || !in.Deployment.SameProgress(d) {
 		d.UpdatedAt = in.Now
 	}

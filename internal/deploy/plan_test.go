@@ -3,6 +3,7 @@ package deploy
 import (
 	"errors"
 	"reflect"
+	"slices"
 	"testing"
 	"time"
 
@@ -295,5 +296,36 @@ func TestCheckTransition(t *testing.T) {
 		if (err == nil) != c.ok || (err != nil && !errors.Is(err, ErrIllegalTransition)) {
 			t.Errorf("%s -> %s: %v, want ok=%v", c.from, c.to, err, c.ok)
 		}
+	}
+}
+
+// TestAStepNeverSkipsAStatus: a deployment with nothing to do still goes
+// PENDING → IN_PROGRESS → SUCCESSFUL one step at a time, and a rollback
+// that could finish at once is ROLLBACK_IN_PROGRESS for a step first:
+// every status is stored (and its event emitted), and the changes are
+// legal ones.
+func TestAStepNeverSkipsAStatus(t *testing.T) {
+	d := dep(pending, "")
+	var seen []status
+	for range 5 {
+		d = Next(Input{Now: t0, DesiredCount: 0, Revision: revB, Deployment: d}).Deployment
+		if len(seen) == 0 || seen[len(seen)-1] != d.Status {
+			seen = append(seen, d.Status)
+		}
+	}
+	if want := []status{inProgress, successful}; !slices.Equal(seen, want) {
+		t.Fatalf("statuses %v, want %v", seen, want)
+	}
+	d = dep(rollbackRequested, ecs.ServiceDeploymentLifecycleStageScaleUp)
+	tasks := []Task{healthy("1", revA), healthy("2", revA)}
+	p := Next(Input{Now: t0, DesiredCount: 2, Revision: revB, Deployment: d, Tasks: tasks})
+	if p.Deployment.Status != rollbackInProgress {
+		t.Fatalf("first step: %s", p.Deployment.Status)
+	}
+	if err := CheckTransition(d.Status, p.Deployment.Status); err != nil {
+		t.Fatal(err)
+	}
+	if p = Next(Input{Now: t0, DesiredCount: 2, Revision: revA, Deployment: p.Deployment, Tasks: tasks}); p.Deployment.Status != rollbackSuccessful {
+		t.Fatalf("second step: %s", p.Deployment.Status)
 	}
 }

@@ -151,9 +151,7 @@ func renderDeployment(d *deploy.Deployment) ecs.ServiceDeployment {
 		LifecycleStage:          d.Stage,
 		LifecycleHookDetails:    hookDetails(d),
 		DeploymentConfiguration: &cfg,
-		DeploymentCircuitBreaker: &ecs.ServiceDeploymentCircuitBreaker{
-			Status: ecs.ServiceDeploymentRollbackMonitorsStatusDisabled, FailureCount: ecs.Int32(0), Threshold: ecs.Int32(0),
-		},
+		DeploymentCircuitBreaker: circuitBreaker(d),
 		Alarms: &ecs.ServiceDeploymentAlarms{Status: ecs.ServiceDeploymentRollbackMonitorsStatusDisabled},
 	}
 	for _, s := range d.Sources {
@@ -163,6 +161,30 @@ func renderDeployment(d *deploy.Deployment) ecs.ServiceDeployment {
 		out.Rollback = &ecs.Rollback{Reason: r.Reason, StartedAt: ecs.TimeOf(r.StartedAt), ServiceRevisionArn: r.RevisionArn}
 	}
 	return out
+}
+
+// circuitBreaker is the circuit breaker's view of a deployment.
+func circuitBreaker(d *deploy.Deployment) *ecs.ServiceDeploymentCircuitBreaker {
+	cb := &ecs.ServiceDeploymentCircuitBreaker{
+		Status: ecs.ServiceDeploymentRollbackMonitorsStatusDisabled, FailureCount: ecs.Int32(int32(d.FailedTasks)), Threshold: ecs.Int32(0),
+	}
+	if !d.BreakerEnabled() {
+		return cb
+	}
+	desired := d.Target.Requested // the goal requests the desired count, the others none
+	for _, s := range d.Sources {
+		desired += s.Requested
+	}
+	cb.Threshold = ecs.Int32(int32(deploy.BreakerThreshold(desired)))
+	switch {
+	case d.BreakerTripped:
+		cb.Status = ecs.ServiceDeploymentRollbackMonitorsStatusTriggered
+	case d.Ongoing():
+		cb.Status = ecs.ServiceDeploymentRollbackMonitorsStatusMonitoring
+	default:
+		cb.Status = ecs.ServiceDeploymentRollbackMonitorsStatusMonitoringComplete
+	}
+	return cb
 }
 
 // briefDeployment is a service deployment as ListServiceDeployments
