@@ -38,6 +38,8 @@ type Deployment struct {
 	FailedTasks int `json:"failedTasks,omitempty"`
 	// BreakerTripped is set once the circuit breaker failed the deployment.
 	BreakerTripped bool `json:"breakerTripped,omitempty"`
+	// TriggeredAlarms are the watched alarms that failed the deployment.
+	TriggeredAlarms []string `json:"triggeredAlarms,omitempty"`
 	// Hooks are the lifecycle hook runs so far.
 	Hooks []HookRun `json:"hooks,omitempty"`
 

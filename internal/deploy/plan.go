@@ -38,6 +38,8 @@ type Input struct {
 	// Traffic is the service's load balancer routing; nil for a service
 	// without a load balancer.
 	Traffic *Traffic
+	// Alarms are the states of the alarms the deployment watches.
+	Alarms []AlarmState
 }
 
 // Failure is a task of a service that failed.
@@ -173,6 +175,7 @@ func next(in Input) Plan {
 		d.BreakerTripped = true
 		d.fail(&p, "ECS deployment circuit breaker: tasks failed to start", ecs.BoolValue(d.Config.DeploymentCircuitBreaker.Rollback), in.Now)
 	}
+	d.checkAlarms(&p, in.Alarms, in.Now)
 	s := strategyFor(d)
 	for d.Ongoing() {
 		// The task and traffic changes of a stage that is complete are
@@ -285,6 +288,7 @@ func clone(d *Deployment) *Deployment {
 	c := *d
 	c.Sources = append([]RevisionCounts(nil), d.Sources...)
 	c.Hooks = append([]HookRun(nil), d.Hooks...)
+	c.TriggeredAlarms = slices.Clone(d.TriggeredAlarms)
 	if d.Rollback != nil {
 		r := *d.Rollback
 		c.Rollback = &r

@@ -136,23 +136,23 @@ func renderDeployment(d *deploy.Deployment) ecs.ServiceDeployment {
 	target := summary(d.Target)
 	cfg := d.Config
 	out := ecs.ServiceDeployment{
-		ServiceDeploymentArn:    d.Arn,
-		ServiceArn:              d.ServiceArn,
-		ClusterArn:              d.ClusterArn,
-		CreatedAt:               ecs.TimeOf(d.CreatedAt),
-		StartedAt:               optTime(d.StartedAt),
-		FinishedAt:              optTime(d.FinishedAt),
-		StoppedAt:               optTime(d.StoppedAt),
-		UpdatedAt:               ecs.TimeOf(d.UpdatedAt),
-		SourceServiceRevisions:  []ecs.ServiceRevisionSummary{},
-		TargetServiceRevision:   &target,
-		Status:                  d.Status,
-		StatusReason:            d.StatusReason,
-		LifecycleStage:          d.Stage,
-		LifecycleHookDetails:    hookDetails(d),
-		DeploymentConfiguration: &cfg,
+		ServiceDeploymentArn:     d.Arn,
+		ServiceArn:               d.ServiceArn,
+		ClusterArn:               d.ClusterArn,
+		CreatedAt:                ecs.TimeOf(d.CreatedAt),
+		StartedAt:                optTime(d.StartedAt),
+		FinishedAt:               optTime(d.FinishedAt),
+		StoppedAt:                optTime(d.StoppedAt),
+		UpdatedAt:                ecs.TimeOf(d.UpdatedAt),
+		SourceServiceRevisions:   []ecs.ServiceRevisionSummary{},
+		TargetServiceRevision:    &target,
+		Status:                   d.Status,
+		StatusReason:             d.StatusReason,
+		LifecycleStage:           d.Stage,
+		LifecycleHookDetails:     hookDetails(d),
+		DeploymentConfiguration:  &cfg,
 		DeploymentCircuitBreaker: circuitBreaker(d),
-		Alarms: &ecs.ServiceDeploymentAlarms{Status: ecs.ServiceDeploymentRollbackMonitorsStatusDisabled},
+		Alarms:                   deploymentAlarms(d),
 	}
 	for _, s := range d.Sources {
 		out.SourceServiceRevisions = append(out.SourceServiceRevisions, summary(s))
@@ -185,6 +185,23 @@ func circuitBreaker(d *deploy.Deployment) *ecs.ServiceDeploymentCircuitBreaker {
 		cb.Status = ecs.ServiceDeploymentRollbackMonitorsStatusMonitoringComplete
 	}
 	return cb
+}
+
+// deploymentAlarms is the alarm check's view of a deployment.
+func deploymentAlarms(d *deploy.Deployment) *ecs.ServiceDeploymentAlarms {
+	if !d.AlarmsEnabled() {
+		return &ecs.ServiceDeploymentAlarms{Status: ecs.ServiceDeploymentRollbackMonitorsStatusDisabled}
+	}
+	a := &ecs.ServiceDeploymentAlarms{AlarmNames: d.Config.Alarms.AlarmNames, TriggeredAlarmNames: d.TriggeredAlarms}
+	switch {
+	case len(d.TriggeredAlarms) > 0:
+		a.Status = ecs.ServiceDeploymentRollbackMonitorsStatusTriggered
+	case d.Ongoing():
+		a.Status = ecs.ServiceDeploymentRollbackMonitorsStatusMonitoring
+	default:
+		a.Status = ecs.ServiceDeploymentRollbackMonitorsStatusMonitoringComplete
+	}
+	return a
 }
 
 // briefDeployment is a service deployment as ListServiceDeployments
