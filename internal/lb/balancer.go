@@ -98,6 +98,8 @@ type Balancer struct {
 	buffers  *bufferPool
 	h1, h2   *http.Transport
 	hc1, hc2 *http.Client
+	// startedAt is when the traffic counters started (Metrics).
+	startedAt time.Time
 
 	snap atomic.Pointer[snapshot]
 
@@ -132,6 +134,7 @@ func New(opts Options) *Balancer {
 		listeners: map[string]*boundListener{},
 		targets:   map[string]*target{},
 		closing:   map[*boundListener]context.CancelFunc{},
+		startedAt: time.Now().Round(0),
 	}
 	b.h1, b.h2 = newTransports(opts)
 	b.hc1, b.hc2 = newHealthClients()

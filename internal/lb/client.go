@@ -21,6 +21,9 @@ const (
 	AdminPathHealth = "/health"
 	// AdminPathStats returns the []TargetStats of every target.
 	AdminPathStats = "/stats"
+	// AdminPathMetrics returns the Metrics of every load balancer and
+	// target group.
+	AdminPathMetrics = "/metrics"
 	// AdminPathHealthz answers 200 while the process serves.
 	AdminPathHealthz = "/healthz"
 )
@@ -88,6 +91,16 @@ func (c *Client) Stats(ctx context.Context) ([]TargetStats, error) {
 		return nil, fmt.Errorf("get load balancer stats: %w", err)
 	}
 	return st, nil
+}
+
+// Metrics returns the data plane's traffic counters, cumulative since
+// its process started (Metrics.StartedAt).
+func (c *Client) Metrics(ctx context.Context) (Metrics, error) {
+	var m Metrics
+	if err := c.do(ctx, http.MethodGet, AdminPathMetrics, nil, &m); err != nil {
+		return Metrics{}, fmt.Errorf("get load balancer metrics: %w", err)
+	}
+	return m, nil
 }
 
 // Ping returns nil when the data plane process answers.

@@ -23,4 +23,13 @@
 // Upgrade (WebSocket) passthrough, X-Forwarded-For/-Proto/-Port, and a
 // retry on another target of idempotent requests whose connection was
 // refused.
+//
+// Traffic is counted for ELBv2's CloudWatch metrics (Metrics): per load
+// balancer (the one a listener's ARN names) and per target group as each
+// load balancer forwards to it, requests, target responses by status
+// class, the balancer's own 4xx/5xx answers, connection errors and
+// target response time with per-second extremes. The counters are
+// atomics reached from the snapshot, so counting takes no lock and no
+// allocation; they are cumulative and the control plane reads them
+// periodically (package lbmetrics).
 package lb

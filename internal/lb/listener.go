@@ -94,22 +94,30 @@ type listenerHandler struct {
 }
 
 // ServeHTTP routes r by the current snapshot: a fixed response, or a
-// forward to a target group picked by weight.
+// forward to a target group picked by weight. It counts the request in
+// its load balancer's counters (and the target group's, on forward).
 func (h *listenerHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	l := h.b.snap.Load().listeners[h.address]
 	if l == nil {
+		// Only during the drain of a removed listener, whose load
+		// balancer's counters may be gone: not counted.
 		writeStatus(w, http.StatusServiceUnavailable, "503 Service Unavailable: listener is being removed\n")
 		return
 	}
+	l.lb.requests.Add(1)
 	a := l.route(r)
 	if a.fixed != nil {
+		l.lb.fixed.Add(1)
+		l.lb.elbError(a.fixed.code)
 		a.fixed.write(w)
 		return
 	}
 	g := a.pickGroup()
 	if g == nil {
+		l.lb.elbError(http.StatusServiceUnavailable)
 		writeStatus(w, http.StatusServiceUnavailable, "503 Service Unavailable: no target group to forward to\n")
 		return
 	}
+	g.m.requests.Add(1)
 	g.proxy.ServeHTTP(w, r)
 }

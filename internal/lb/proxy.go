@@ -14,17 +14,19 @@ import (
 	"time"
 )
 
-// newProxy returns the reverse proxy that forwards requests to g's
+// newProxy returns the reverse proxy that forwards requests to gr's
 // targets. It keeps the client's Host header, appends the client's
 // address to X-Forwarded-For, sets X-Forwarded-Proto and
 // X-Forwarded-Port, and passes Upgrade (WebSocket) connections through.
-func (b *Balancer) newProxy(g *groupSnap) *httputil.ReverseProxy {
+func (b *Balancer) newProxy(gr *groupRoute) *httputil.ReverseProxy {
 	return &httputil.ReverseProxy{
-		Rewrite:      rewrite,
-		Transport:    &groupTransport{b: b, g: g},
-		BufferPool:   b.buffers,
-		ErrorLog:     b.errorLog,
-		ErrorHandler: b.proxyError,
+		Rewrite:    rewrite,
+		Transport:  &groupTransport{b: b, gr: gr},
+		BufferPool: b.buffers,
+		ErrorLog:   b.errorLog,
+		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
+			b.proxyError(gr, w, r, err)
+		},
 	}
 }
 
@@ -60,8 +62,10 @@ var (
 
 // proxyError answers a request the proxy could not complete: 503 when
 // the group has no target, 504 when the target did not connect or
-// answer in time, 502 otherwise.
-func (b *Balancer) proxyError(w http.ResponseWriter, r *http.Request, err error) {
+// answer in time, 502 otherwise. It counts the answer as the load
+// balancer's own, a client error (ELBv2's 460) when the client went
+// away.
+func (b *Balancer) proxyError(gr *groupRoute, w http.ResponseWriter, r *http.Request, err error) {
 	status, msg := http.StatusBadGateway, "502 Bad Gateway: the target did not answer properly\n"
 	var te interface{ Timeout() bool }
 	switch {
@@ -70,13 +74,21 @@ func (b *Balancer) proxyError(w http.ResponseWriter, r *http.Request, err error)
 	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &te) && te.Timeout():
 		status, msg = http.StatusGatewayTimeout, "504 Gateway Timeout: the target did not answer in time\n"
 	}
+	counted := status
 	if r.Context().Err() != nil {
+		counted = statusClientClosed
 		b.log.Debug("client went away", "method", r.Method, "path", r.URL.Path, "error", err)
 	} else {
 		b.log.Warn("proxy error", "method", r.Method, "host", r.Host, "path", r.URL.Path, "status", status, "error", err)
 	}
+	gr.m.elbError(counted)
+	gr.lb.elbError(counted)
 	writeStatus(w, status, msg)
 }
+
+// statusClientClosed is ELBv2's status of a request whose client closed
+// the connection before the load balancer could answer.
+const statusClientClosed = 460
 
 // writeStatus sends a short plain-text answer.
 func writeStatus(w http.ResponseWriter, status int, msg string) {
@@ -110,17 +122,20 @@ func (bp *bufferPool) Put(buf []byte) {
 
 // groupTransport sends a request to one of its group's targets, round
 // robin, and retries idempotent requests on another target when the
-// connection cannot be established.
+// connection cannot be established. It counts the responses and their
+// time, and the connection errors, for the target group and its load
+// balancer.
 type groupTransport struct {
-	b *Balancer
-	g *groupSnap
+	b  *Balancer
+	gr *groupRoute
 }
 
 // RoundTrip implements http.RoundTripper. It returns errNoTarget when
 // the group has no routable target.
 func (gt *groupTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	g := gt.gr.groupSnap
 	rt := gt.b.h1
-	if gt.g.spec.http2 {
+	if g.spec.http2 {
 		rt = gt.b.h2
 	}
 	var body *replayBody
@@ -131,7 +146,7 @@ func (gt *groupTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	var tried [maxRetries + 1]*target
 	var lastErr error
 	for n := 0; n <= maxRetries; n++ {
-		t := gt.g.pickTarget(tried[:n])
+		t := g.pickTarget(tried[:n])
 		if t == nil {
 			break
 		}
@@ -139,19 +154,28 @@ func (gt *groupTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		req.URL.Host = t.addr
 		t.requests.Add(1)
 		t.inFlight.Add(1)
+		start := time.Now()
 		res, err := rt.RoundTrip(req)
 		if err == nil {
+			end := time.Now()
+			d, sec := end.Sub(start), end.Unix()
+			gt.gr.m.observe(res.StatusCode, d, sec)
+			gt.gr.lb.observe(res.StatusCode, d, sec)
 			t.countStatus(res.StatusCode)
 			res.Body = trackBody(res.Body, t)
 			return res, nil
 		}
 		t.inFlight.Add(-1)
 		t.errs.Add(1)
+		if de := (*dialError)(nil); errors.As(err, &de) {
+			gt.gr.m.connErrs.Add(1)
+			gt.gr.lb.connErrs.Add(1)
+		}
 		lastErr = err
 		if !retryable(req, err, body) {
 			return nil, err
 		}
-		gt.b.log.Debug("retrying on another target", "targetGroup", gt.g.arn, "target", t.addr, "error", err)
+		gt.b.log.Debug("retrying on another target", "targetGroup", g.arn, "target", t.addr, "error", err)
 	}
 	if lastErr == nil {
 		return nil, errNoTarget

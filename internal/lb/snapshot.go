@@ -13,17 +13,21 @@ import (
 // request loads the current snapshot once and routes from it alone, so
 // it sees either the configuration before an Apply or the one after.
 // The only mutable parts are the per-group round-robin counters and
-// routable lists, which follow target health.
+// routable lists, which follow target health, and the traffic counters,
+// which the next snapshot takes over.
 type snapshot struct {
 	cfg       Config
 	listeners map[string]*listenerSnap // by Listener.Address
 	groups    map[string]*groupSnap    // by TargetGroup.ARN
+	lbs       map[string]*lbMetrics    // by load balancer ARN
+	routes    map[string]*groupRoute   // by pairKey(load balancer ARN, group ARN)
 }
 
 // listenerSnap is a listener's compiled rules.
 type listenerSnap struct {
 	arn           string
-	rules         []rule // by ascending priority
+	lb            *lbMetrics // its load balancer's counters
+	rules         []rule     // by ascending priority
 	defaultAction *action
 }
 
@@ -38,7 +42,7 @@ type rule struct {
 // cumulative weight table over the groups whose weight is above zero.
 type action struct {
 	fixed  *fixedResponse
-	groups []*groupSnap
+	groups []*groupRoute
 	cum    []uint32 // cum[i] = sum of weights of groups[0..i]
 	total  uint32
 }
@@ -61,23 +65,38 @@ type groupSnap struct {
 
 	routable atomic.Pointer[[]*target]
 	rr       atomic.Uint32
-	proxy    *httputil.ReverseProxy
+}
+
+// groupRoute is a target group as one load balancer forwards to it:
+// the proxy to the group's targets, whose transport and error handler
+// count into the pair's counters and the load balancer's.
+type groupRoute struct {
+	*groupSnap
+	lb    *lbMetrics
+	m     *counters
+	proxy *httputil.ReverseProxy
 }
 
 // emptySnapshot is what a new Balancer serves: no listeners.
 func emptySnapshot() *snapshot {
-	return &snapshot{listeners: map[string]*listenerSnap{}, groups: map[string]*groupSnap{}}
+	return &snapshot{listeners: map[string]*listenerSnap{}, groups: map[string]*groupSnap{},
+		lbs: map[string]*lbMetrics{}, routes: map[string]*groupRoute{}}
 }
 
 // build compiles a validated cfg into a snapshot. Targets already in the
 // registry are reused; the ones it had to create are returned in added
-// and are not registered yet. build has no side effects.
+// and are not registered yet. The counters of the load balancers and
+// target groups that stay are taken over from the current snapshot.
+// build has no side effects.
 func (b *Balancer) build(cfg Config) (s *snapshot, added []*target, err error) {
 	s = &snapshot{
 		cfg:       cfg,
 		listeners: make(map[string]*listenerSnap, len(cfg.Listeners)),
 		groups:    make(map[string]*groupSnap, len(cfg.TargetGroups)),
+		lbs:       map[string]*lbMetrics{},
+		routes:    map[string]*groupRoute{},
 	}
+	cur := b.snap.Load()
 	for _, tg := range cfg.TargetGroups {
 		hc, err := compileHealthCheck(tg.HealthCheck)
 		if err != nil {
@@ -93,13 +112,36 @@ func (b *Balancer) build(cfg Config) (s *snapshot, added []*target, err error) {
 			}
 			g.targets = append(g.targets, live)
 		}
-		g.proxy = b.newProxy(g)
 		s.groups[tg.ARN] = g
 	}
 	for _, l := range cfg.Listeners {
-		ls := &listenerSnap{arn: l.ARN, defaultAction: compileAction(l.DefaultActions[0], s.groups)}
+		lbARN := loadBalancerOf(l.ARN)
+		lm := s.lbs[lbARN]
+		if lm == nil {
+			lm = cur.lbs[lbARN]
+			if lm == nil {
+				lm = &lbMetrics{arn: lbARN}
+			}
+			s.lbs[lbARN] = lm
+		}
+		route := func(g *groupSnap) *groupRoute {
+			key := pairKey(lbARN, g.arn)
+			if gr := s.routes[key]; gr != nil {
+				return gr
+			}
+			gr := &groupRoute{groupSnap: g, lb: lm}
+			if old := cur.routes[key]; old != nil {
+				gr.m = old.m
+			} else {
+				gr.m = &counters{}
+			}
+			gr.proxy = b.newProxy(gr)
+			s.routes[key] = gr
+			return gr
+		}
+		ls := &listenerSnap{arn: l.ARN, lb: lm, defaultAction: compileAction(l.DefaultActions[0], s.groups, route)}
 		for _, r := range l.Rules {
-			cr := rule{priority: r.Priority, action: compileAction(r.Actions[0], s.groups)}
+			cr := rule{priority: r.Priority, action: compileAction(r.Actions[0], s.groups, route)}
 			for _, c := range r.Conditions {
 				cr.conditions = append(cr.conditions, compileCondition(c))
 			}
@@ -112,8 +154,9 @@ func (b *Balancer) build(cfg Config) (s *snapshot, added []*target, err error) {
 }
 
 // compileAction compiles a validated Action and marks the groups it
-// forwards to as in use.
-func compileAction(a Action, groups map[string]*groupSnap) *action {
+// forwards to as in use; route gives the group as the listener's load
+// balancer forwards to it.
+func compileAction(a Action, groups map[string]*groupSnap, route func(*groupSnap) *groupRoute) *action {
 	if a.Type == ActionFixedResponse {
 		fr := a.FixedResponse
 		ct := fr.ContentType
@@ -131,11 +174,12 @@ func compileAction(a Action, groups map[string]*groupSnap) *action {
 	for _, wg := range a.TargetGroups {
 		g := groups[wg.ARN]
 		g.inUse = true
+		gr := route(g) // weight 0 too: the group still reports health
 		if wg.Weight == 0 {
 			continue
 		}
 		ca.total += uint32(wg.Weight)
-		ca.groups = append(ca.groups, g)
+		ca.groups = append(ca.groups, gr)
 		ca.cum = append(ca.cum, ca.total)
 	}
 	return ca
@@ -174,7 +218,7 @@ func (r *rule) matches(req *http.Request) bool {
 // pickGroup chooses a forward action's target group with probability
 // weight/total. Groups of weight zero are never chosen; nil means no
 // group has a weight.
-func (a *action) pickGroup() *groupSnap {
+func (a *action) pickGroup() *groupRoute {
 	switch len(a.groups) {
 	case 0:
 		return nil

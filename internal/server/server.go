@@ -17,6 +17,7 @@ import (
 	"github.com/cutover/cutover/internal/controller"
 	"github.com/cutover/cutover/internal/ecsapi"
 	"github.com/cutover/cutover/internal/elbapi"
+	"github.com/cutover/cutover/internal/metrics"
 	"github.com/cutover/cutover/internal/runtime"
 	"github.com/cutover/cutover/internal/runtime/process"
 	"github.com/cutover/cutover/internal/state"
@@ -82,9 +83,16 @@ func Run(ctx context.Context, cfg Config) error {
 	if err != nil {
 		return err
 	}
+	// mstore holds the CloudWatch-style metrics: the load balancer's
+	// (AWS/ApplicationELB), collected by obs.
+	mstore := metrics.NewStore(metrics.DefaultResolution, metrics.DefaultRetention)
+	obs, err := newObservability(st, lbs.client, mstore, log.With("component", "metrics"))
+	if err != nil {
+		return err
+	}
 	ctl := controller.New(controller.Config{
 		Store: st, Driver: driver, ARNs: arns, Logger: log.With("component", "controller"),
-		DataPlane: lbs.client, LBAddress: cfg.LBAddress, Hooks: invoker,
+		DataPlane: lbs.client, LBAddress: cfg.LBAddress, Hooks: obs.instrumentHooks(invoker, hookCommands(file)),
 	})
 	api := ecsapi.New(ecsapi.Config{Store: st, ARNs: arns, Changed: ctl.Wake, Logger: log.With("component", "ecsapi")})
 	elb := elbapi.New(elbapi.Config{
@@ -97,7 +105,7 @@ func Run(ctx context.Context, cfg Config) error {
 		return fmt.Errorf("listen on %s: %w", cfg.Listen, err)
 	}
 	srv := &http.Server{
-		Handler:           handler(api, elb, evs, st, driver),
+		Handler:           handler(api, elb, evs, st, driver, obs),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       time.Minute,
 		IdleTimeout:       2 * time.Minute,
@@ -110,6 +118,7 @@ func Run(ctx context.Context, cfg Config) error {
 	wg.Go(func() { ctl.Run(ctx) })
 	wg.Go(func() { lbs.run(ctx) })
 	wg.Go(func() { evs.Run(ctx) })
+	wg.Go(func() { obs.lb.Run(ctx) })
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
 	log.Info("cutover serving", "listen", ln.Addr().String(), "data_dir", cfg.DataDir, "runtime", runtimeName(cfg))
@@ -151,20 +160,24 @@ func newDriver(cfg Config) (runtime.Driver, error) {
 }
 
 // handler routes the endpoint: the ECS API by X-Amz-Target, the ELBv2
-// API by SigV4 scope or form content type, /healthz, task logs, the
-// event stream, and a JSON 404 for anything else.
-func handler(api *ecsapi.API, elb *elbapi.API, evs http.Handler, st store.Store, driver runtime.Driver) http.Handler {
+// API by SigV4 scope or form content type (both observed by obs),
+// /healthz, task logs, the event stream, the Prometheus metrics, and a
+// JSON 404 for anything else.
+func handler(api *ecsapi.API, elb *elbapi.API, evs http.Handler, st store.Store, driver runtime.Driver, obs *observability) http.Handler {
 	logs := logsHandler(st, driver)
+	ecsH, elbH := obs.instrumentAPI("ecs", api), obs.instrumentAPI("elbv2", elb)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch {
 		case ecsapi.Handles(r):
-			api.ServeHTTP(w, r)
+			ecsH.ServeHTTP(w, r)
 		case elbapi.Handles(r):
-			elb.ServeHTTP(w, r)
+			elbH.ServeHTTP(w, r)
 		case strings.HasPrefix(r.URL.Path, LogsPath):
 			logs.ServeHTTP(w, r)
 		case r.URL.Path == EventsPath:
 			evs.ServeHTTP(w, r)
+		case r.URL.Path == MetricsPath:
+			obs.ServeHTTP(w, r)
 		case r.URL.Path == "/healthz":
 			if err := st.View(r.Context(), func(store.Tx) error { return nil }); err != nil {
 				http.Error(w, "store unavailable", http.StatusServiceUnavailable)

@@ -44,6 +44,9 @@ func (a *admin) handler() http.Handler {
 	mux.HandleFunc("GET "+lb.AdminPathStats, func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, a.b.Stats())
 	})
+	mux.HandleFunc("GET "+lb.AdminPathMetrics, func(w http.ResponseWriter, _ *http.Request) {
+		writeJSON(w, http.StatusOK, a.b.Metrics())
+	})
 	mux.HandleFunc("GET "+lb.AdminPathHealthz, func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		_, _ = io.WriteString(w, "ok\n")
