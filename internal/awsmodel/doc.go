@@ -1,6 +1,6 @@
 // Package awsmodel loads the official AWS API models (the botocore
-// service-2.json format, embedded for ECS and ELBv2) and checks requests
-// against them.
+// service-2.json format, embedded for ECS, ELBv2 and CloudWatch) and checks
+// requests against them.
 //
 // The API layer uses it in two ways. At run time, ValidateJSONInput checks a
 // raw JSON 1.1 request body against an operation's input shape before the
@@ -9,6 +9,6 @@
 // the generator in awsmodel/gen turns the shapes into Go types (package
 // internal/ecs), so the wire types always match the model.
 //
-// Models are parsed once, lazily, by ECS and ELBv2; a *Model is read-only
-// after parsing and safe for concurrent use.
+// Models are parsed once, lazily, by ECS, ELBv2 and CloudWatch; a *Model
+// is read-only after parsing and safe for concurrent use.
 package awsmodel

@@ -54,6 +54,14 @@ type Metadata struct {
 	JSONVersion string `json:"jsonVersion"`
 	// Protocol is the wire protocol: "json", "query", "rest-json"...
 	Protocol string `json:"protocol"`
+	// Protocols lists every protocol the service speaks, preferred first,
+	// when the model names more than one (CloudWatch:
+	// smithy-rpc-v2-cbor, json, query).
+	Protocols []string `json:"protocols"`
+	// AWSQueryCompatible is set when a service that moved off the query
+	// protocol keeps its query error codes: JSON and CBOR errors then
+	// carry them in the x-amzn-query-error header ("Code;Sender").
+	AWSQueryCompatible *struct{} `json:"awsQueryCompatible"`
 	// ServiceAbbreviation is the short service name, e.g. "Amazon ECS".
 	ServiceAbbreviation string `json:"serviceAbbreviation"`
 	// ServiceFullName is the long service name.

@@ -16,6 +16,7 @@ func TestEmbeddedModels(t *testing.T) {
 	}{
 		{"ecs", ECS, "json", "CreateService"},
 		{"elbv2", ELBv2, "query", "CreateLoadBalancer"},
+		{"cloudwatch", CloudWatch, "smithy-rpc-v2-cbor", "PutMetricAlarm"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

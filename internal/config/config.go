@@ -17,6 +17,8 @@
 //	    - name: audit
 //	      url: https://audit.example.com/ecs-events
 //	      detailTypes: [ECS Deployment State Change]
+//	prometheus:
+//	  url: http://127.0.0.1:9090     # answers alarms on promql: expressions
 package config
 
 import (
@@ -37,6 +39,17 @@ type Config struct {
 	SigningSecret string `json:"signingSecret,omitempty"`
 	Hooks         Hooks  `json:"hooks"`
 	Events        Events `json:"events"`
+	// Prometheus, when its URL is set, is the Prometheus server that
+	// CloudWatch alarms and GetMetricData queries whose expression is
+	// "promql:<query>" read.
+	Prometheus Prometheus `json:"prometheus"`
+}
+
+// Prometheus names a Prometheus server (its HTTP API).
+type Prometheus struct {
+	// URL is the server's base URL, such as http://127.0.0.1:9090 (a path
+	// prefix is kept: http://host/prometheus).
+	URL string `json:"url,omitempty"`
 }
 
 // Hooks configures lifecycle hook invocation.
@@ -132,6 +145,11 @@ func Parse(b []byte, dir string) (*Config, error) {
 		names[w.Name] = true
 		if u, err := url.Parse(w.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			return nil, fmt.Errorf("events.webhooks[%d]: url %q is not an http(s) URL", i, w.URL)
+		}
+	}
+	if p := c.Prometheus.URL; p != "" {
+		if u, err := url.Parse(p); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return nil, fmt.Errorf("prometheus.url %q is not an http(s) URL", p)
 		}
 	}
 	return &c, nil

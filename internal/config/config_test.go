@@ -29,6 +29,8 @@ events:
     - name: audit
       url: http://127.0.0.1:9999/events
       detailTypes: [ECS Deployment State Change]
+prometheus:
+  url: http://127.0.0.1:9090/prom
 `
 	if err := os.WriteFile(path, []byte(doc), 0o600); err != nil {
 		t.Fatal(err)
@@ -46,7 +48,8 @@ events:
 				"abs":       {Command: []string{"/bin/true"}, Dir: "/tmp"},
 			},
 		},
-		Events: Events{Webhooks: []Webhook{{Name: "audit", URL: "http://127.0.0.1:9999/events", DetailTypes: []string{"ECS Deployment State Change"}}}},
+		Events:     Events{Webhooks: []Webhook{{Name: "audit", URL: "http://127.0.0.1:9999/events", DetailTypes: []string{"ECS Deployment State Change"}}}},
+		Prometheus: Prometheus{URL: "http://127.0.0.1:9090/prom"},
 	}
 	if !reflect.DeepEqual(c, want) {
 		t.Fatalf("got %+v\nwant %+v", c, want)
@@ -64,6 +67,7 @@ func TestParseErrors(t *testing.T) {
 		"duplicate name":    "events:\n  webhooks:\n    - {name: a, url: 'http://a/'}\n    - {name: a, url: 'http://b/'}\n",
 		"bad url":           "events:\n  webhooks:\n    - {name: a, url: 'ftp://a/'}\n",
 		"not yaml":          "hooks: [\n",
+		"prometheus url":    "prometheus:\n  url: localhost:9090\n",
 	}
 	for name, doc := range cases {
 		if _, err := Parse([]byte(doc), "/"); err == nil {

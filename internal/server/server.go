@@ -99,13 +99,17 @@ func Run(ctx context.Context, cfg Config) error {
 		Store: st, ARNs: arns, LBAddress: cfg.LBAddress, Changed: ctl.Wake, Health: lbs.client.Health,
 		Logger: log.With("component", "elbapi"),
 	})
+	cw, err := newCloudWatch(st, arns, mstore, file, ctl.Wake, log)
+	if err != nil {
+		return err
+	}
 
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.Listen, err)
 	}
 	srv := &http.Server{
-		Handler:           handler(api, elb, evs, st, driver, obs),
+		Handler:           cw.route(handler(api, elb, evs, st, driver, obs)),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       time.Minute,
 		IdleTimeout:       2 * time.Minute,
@@ -119,6 +123,7 @@ func Run(ctx context.Context, cfg Config) error {
 	wg.Go(func() { lbs.run(ctx) })
 	wg.Go(func() { evs.Run(ctx) })
 	wg.Go(func() { obs.lb.Run(ctx) })
+	wg.Go(func() { cw.run(ctx) })
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
 	log.Info("cutover serving", "listen", ln.Addr().String(), "data_dir", cfg.DataDir, "runtime", runtimeName(cfg))

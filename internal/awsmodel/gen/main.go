@@ -32,7 +32,7 @@ func main() {
 // run parses the flags and writes the generated file.
 func run(args []string) error {
 	fs := flag.NewFlagSet("gen", flag.ContinueOnError)
-	service := fs.String("service", "", "embedded model to use: ecs or elbv2")
+	service := fs.String("service", "", "embedded model to use: ecs, elbv2 or cloudwatch")
 	modelPath := fs.String("model", "", "path to a service-2.json(.gz) file, instead of -service")
 	out := fs.String("out", "", "output file")
 	ops := fs.String("ops", "", "comma-separated operations whose shapes are generated")
@@ -85,8 +85,10 @@ func loadModel(service, path string) (*awsmodel.Model, string, error) {
 		return awsmodel.ECS(), "ECS", nil
 	case service == "elbv2":
 		return awsmodel.ELBv2(), "ELBv2", nil
+	case service == "cloudwatch":
+		return awsmodel.CloudWatch(), "CloudWatch", nil
 	default:
-		return nil, "", fmt.Errorf("unknown -service %q: want ecs or elbv2, or use -model", service)
+		return nil, "", fmt.Errorf("unknown -service %q: want ecs, elbv2 or cloudwatch, or use -model", service)
 	}
 }
 
