@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cutover/cutover/internal/cloudwatch"
 	"github.com/cutover/cutover/internal/controller"
 	"github.com/cutover/cutover/internal/ecsapi"
 	"github.com/cutover/cutover/internal/runtime/fake"
@@ -475,4 +476,42 @@ func TestCircuitBreakerRollsBack(t *testing.T) {
 		t.Fatalf("deployment %v", d)
 	}
 	h.passUntil("v1 steady again", h.steady("web", map[string]int{"web:1": 2}))
+}
+
+// TestAlarmRollsBack: a watched alarm entering ALARM while a deployment
+// waits at a pause hook rolls it back; one already in ALARM at the start
+// is ignored.
+func TestAlarmRollsBack(t *testing.T) {
+	h := newHarness(t)
+	setAlarm := func(name string, value cloudwatch.StateValue) {
+		err := state.Update(context.Background(), h.store, func(tx state.Tx) error {
+			a := &state.Alarm{MetricAlarm: cloudwatch.MetricAlarm{AlarmName: name, StateValue: value,
+				StateTransitionedTimestamp: &cloudwatch.Time{Time: h.now()}}}
+			return tx.PutAlarm(a)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	setAlarm("old", cloudwatch.StateValueAlarm)
+	h.registerTaskDef("web", "v1", nil)
+	h.call("CreateService", `{"cluster":"c","serviceName":"web","taskDefinition":"web","desiredCount":1}`)
+	h.passUntil("v1 steady", h.steady("web", map[string]int{"web:1": 1}))
+	h.registerTaskDef("web", "v2", nil)
+	h.advance(time.Second)
+	h.call("UpdateService", `{"cluster":"c","service":"web","taskDefinition":"web:2","deploymentConfiguration":{
+		"alarms":{"alarmNames":["old","errors"],"enable":true,"rollback":true},
+		"lifecycleHooks":[{"targetType":"PAUSE","lifecycleStages":["POST_SCALE_UP"]}]}}`)
+	h.passUntil("paused after the scale-up", func() bool { return h.deployment("web")["lifecycleStage"] == "POST_SCALE_UP" })
+	if d := h.deployment("web"); d["status"] != "IN_PROGRESS" || d["alarms"].(map[string]any)["status"] != "MONITORING" {
+		t.Fatalf("an alarm in ALARM before the start failed the deployment: %v", d)
+	}
+	setAlarm("errors", cloudwatch.StateValueAlarm)
+	h.passUntil("rolled back", func() bool { return h.status("web") == "ROLLBACK_SUCCESSFUL" })
+	d := h.deployment("web")
+	alarms := d["alarms"].(map[string]any)
+	if alarms["status"] != "TRIGGERED" || fmt.Sprint(alarms["triggeredAlarmNames"]) != "[errors]" ||
+		!strings.Contains(d["statusReason"].(string), "errors") {
+		t.Fatalf("deployment %v", d)
+	}
 }

@@ -2,6 +2,7 @@ package controller
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -150,6 +151,9 @@ func (c *Controller) planService(tx state.Tx, cluster, name string) (*servicePas
 	if err != nil {
 		return nil, err
 	}
+	if in.Alarms, err = alarmStates(tx, in.Deployment); err != nil {
+		return nil, err
+	}
 	if d := in.Deployment; d != nil && deploy.ShiftsTraffic(d.Strategy) {
 		if in.Traffic, err = c.traffic(svc, d, groupOf); err != nil {
 			return nil, err
@@ -157,6 +161,26 @@ func (c *Controller) planService(tx state.Tx, cluster, name string) (*servicePas
 	}
 	sp.in, sp.plan = in, deploy.Next(in)
 	return sp, nil
+}
+
+// alarmStates reads the states of the alarms a deployment watches; an
+// alarm that does not exist (yet) is left out.
+func alarmStates(tx state.Tx, d *deploy.Deployment) ([]deploy.AlarmState, error) {
+	if d == nil || !d.AlarmsEnabled() {
+		return nil, nil
+	}
+	var out []deploy.AlarmState
+	for _, name := range d.Config.Alarms.AlarmNames {
+		a, err := tx.Alarm(name)
+		if errors.Is(err, store.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, deploy.AlarmState{Name: name, State: string(a.StateValue), Since: a.StateChangedAt()})
+	}
+	return out, nil
 }
 
 // traffic is the routing a blue/green deployment shifts: the service's
