@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/cutover/cutover/internal/awsmodel"
+	"github.com/cutover/cutover/internal/awsquery"
 )
 
 // FuzzDecodeForm decodes random forms against the input shape of every
@@ -35,9 +36,9 @@ func FuzzDecodeForm(f *testing.F) {
 		if op.Input != nil {
 			in = op.Input.Shape
 		}
-		doc, err := decodeForm(in, params)
+		doc, err := awsquery.DecodeForm(in, params)
 		if err != nil {
-			if e, ok := err.(*Error); !ok || e.Code != codeValidation || e.Message == "" {
+			if e, ok := err.(*awsquery.ParamError); !ok || e.Message == "" {
 				t.Fatalf("%s %q: unexpected error %v", name, form, err)
 			}
 			return

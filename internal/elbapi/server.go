@@ -18,6 +18,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/cutover/cutover/internal/awsmodel"
+	"github.com/cutover/cutover/internal/awsquery"
 	"github.com/cutover/cutover/internal/lb"
 	"github.com/cutover/cutover/internal/state"
 	"github.com/cutover/cutover/internal/store"
@@ -182,14 +183,14 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		} else {
 			log.Debug("request refused", "code", e.Code, "message", e.Message)
 		}
-		writeError(w, e, reqID)
+		awsquery.WriteError(w, namespace(), e.Status, e.Code, e.Message, reqID)
 		return
 	}
 	result := ""
 	if o, err := awsmodel.ELBv2().Operation(name); err == nil && o.Output != nil {
 		result = o.Output.ResultWrapper
 	}
-	writeResponse(w, name, result, reqID, resp)
+	awsquery.WriteResponse(w, namespace(), name, result, reqID, resp)
 }
 
 // serve reads, decodes and runs one request; it returns the operation's
@@ -229,7 +230,11 @@ func (a *API) serve(r *http.Request) (string, any, error) {
 	if o.Input != nil {
 		input = o.Input.Shape
 	}
-	doc, err := decodeForm(input, params)
+	doc, err := awsquery.DecodeForm(input, params)
+	var perr *awsquery.ParamError
+	if errors.As(err, &perr) {
+		return name, nil, validation("%s", perr.Message)
+	}
 	if err != nil {
 		return name, nil, err
 	}

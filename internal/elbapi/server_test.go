@@ -1,7 +1,6 @@
 package elbapi
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"net/http"
@@ -10,7 +9,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/cutover/cutover/internal/elbv2"
 	"github.com/cutover/cutover/internal/lb"
 )
 
@@ -137,39 +135,5 @@ func TestBodyTooLarge(t *testing.T) {
 	status, body := post(api, "Action=DescribeLoadBalancers&Names.member.1="+strings.Repeat("a", maxBody))
 	if status != http.StatusRequestEntityTooLarge || !strings.Contains(body, "RequestEntityTooLarge") {
 		t.Errorf("got %d %s", status, body)
-	}
-}
-
-// TestEncodeFields checks the XML encoder's rules: nil is absent, an
-// empty list is an empty element, strings are escaped, timestamps use
-// their text form.
-func TestEncodeFields(t *testing.T) {
-	type inner struct {
-		N *int32 `xml:"N"`
-	}
-	v := struct {
-		Absent  []string        `xml:"Absent>member,omitempty"`
-		Empty   []string        `xml:"Empty>member,omitempty"`
-		List    []inner         `xml:"List>member"`
-		Text    string          `xml:"Text"`
-		NoText  string          `xml:"NoText"`
-		When    *elbv2.Time     `xml:"When"`
-		Skipped map[string]bool `xml:"-"`
-		Flag    *bool           `xml:"Flag"`
-		unexp   string
-	}{
-		Empty: []string{},
-		List:  []inner{{N: elbv2.Int32(7)}, {}},
-		Text:  `a<b & "c"`,
-		When:  elbv2.TimeOf(testNow),
-		Flag:  elbv2.Bool(false),
-		unexp: "x",
-	}
-	var b bytes.Buffer
-	encodeFields(&b, reflect.ValueOf(&v))
-	want := `<Empty></Empty><List><member><N>7</N></member><member></member></List>` +
-		`<Text>a&lt;b &amp; &#34;c&#34;</Text><When>2026-11-24T12:00:00.000Z</When><Flag>false</Flag>`
-	if b.String() != want {
-		t.Errorf("got  %s\nwant %s", b.String(), want)
 	}
 }
