@@ -476,6 +476,9 @@ func TestCircuitBreakerRollsBack(t *testing.T) {
 		t.Fatalf("deployment %v", d)
 	}
 	h.passUntil("v1 steady again", h.steady("web", map[string]int{"web:1": 2}))
+	if deps := h.service("web")["deployments"].([]any); len(deps) != 1 || deps[0].(map[string]any)["failedTasks"] != 0.0 {
+		t.Errorf("deployments[] after the rollback: %v (the failures were v2's)", deps)
+	}
 }
 
 // TestAlarmRollsBack: a watched alarm entering ALARM while a deployment

@@ -94,7 +94,8 @@ func (a *API) renderService(tx state.Tx, svc *state.Service, include []ecs.Servi
 				dep.RolloutState = rolloutState(current)
 				dep.RolloutStateReason = current.StatusReason
 				dep.UpdatedAt = ecs.TimeOf(current.UpdatedAt)
-				if current.Goal() == arn {
+				if current.Target.Arn == arn {
+					// After a rollback the failures belong to the revision left.
 					dep.FailedTasks = ecs.Int32(int32(current.FailedTasks))
 				}
 			}
