@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/aws/smithy-go"
@@ -275,6 +276,8 @@ func summary(err error) string {
 type cappedReader struct {
 	r    io.Reader
 	left int64
+	// overflow, if set, is set when the cap is passed.
+	overflow *atomic.Bool
 }
 
 func newCappedReader(r io.Reader) *cappedReader {
@@ -288,6 +291,9 @@ func (c *cappedReader) Read(p []byte) (int, error) {
 	n, err := c.r.Read(p)
 	c.left -= int64(n)
 	if c.left < 0 {
+		if c.overflow != nil {
+			c.overflow.Store(true)
+		}
 		return n, ErrReplyTooLarge
 	}
 	return n, err

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -128,11 +129,18 @@ func (i *Invoker) invokeLambda(ctx context.Context, fn function, event []byte) (
 	if region == "" {
 		return nil, fmt.Errorf("%s: no AWS region configured for a function given by name; give its full ARN", prefix)
 	}
+	// The SDK may report the capped body's error as whatever the closed
+	// connection gives next: the flag says what really happened.
+	overflow := new(atomic.Bool)
+	ctx = context.WithValue(ctx, overflowKey{}, overflow)
 	out, err := conn.client.Invoke(ctx, &lambda.InvokeInput{
 		FunctionName:   aws.String(fn.ref),
 		InvocationType: types.InvocationTypeRequestResponse,
 		Payload:        event,
 	}, func(o *lambda.Options) { o.Region = region })
+	if err != nil && overflow.Load() {
+		err = ErrReplyTooLarge
+	}
 	if err != nil {
 		return nil, failure(ctx, prefix, i.timeout, err)
 	}
@@ -174,12 +182,17 @@ type cappedHTTPClient struct {
 	c lambda.HTTPClient
 }
 
+// overflowKey keys the flag a capped body sets when it overflows.
+type overflowKey struct{}
+
 func (c cappedHTTPClient) Do(req *http.Request) (*http.Response, error) {
 	resp, err := c.c.Do(req)
 	if err != nil {
 		return nil, err
 	}
-	resp.Body = cappedBody{newCappedReader(resp.Body), resp.Body}
+	capped := newCappedReader(resp.Body)
+	capped.overflow, _ = req.Context().Value(overflowKey{}).(*atomic.Bool)
+	resp.Body = cappedBody{capped, resp.Body}
 	return resp, nil
 }
 
