@@ -159,7 +159,7 @@ func Handles(r *http.Request) bool {
 	if r.Header.Get("X-Amz-Target") != "" {
 		return false
 	}
-	if service, ok := sigV4Service(r); ok {
+	if service, ok := awsquery.SigV4Service(r); ok {
 		return service == SigningName
 	}
 	if r.Method != http.MethodPost {
@@ -186,25 +186,6 @@ type readCloser struct {
 
 // Close closes the original body.
 func (rc readCloser) Close() error { return rc.c.Close() }
-
-// sigV4Service returns the service of a SigV4 credential scope
-// (AKID/date/region/service/aws4_request), from the Authorization header
-// or a presigned URL's X-Amz-Credential.
-func sigV4Service(r *http.Request) (string, bool) {
-	cred := r.URL.Query().Get("X-Amz-Credential")
-	if auth := r.Header.Get("Authorization"); strings.HasPrefix(auth, "AWS4-HMAC-SHA256 ") {
-		_, rest, ok := strings.Cut(auth, "Credential=")
-		if !ok {
-			return "", false
-		}
-		cred, _, _ = strings.Cut(rest, ",")
-	}
-	parts := strings.Split(strings.TrimSpace(cred), "/")
-	if len(parts) != 5 || parts[4] != "aws4_request" {
-		return "", false
-	}
-	return parts[3], true
-}
 
 // op adapts a typed operation to a handler: the input, already checked
 // against the model, is decoded into Req.

@@ -12,7 +12,6 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -129,7 +128,7 @@ func randomID() string {
 // CloudWatch, can share the endpoint); an unsigned one when it is a form
 // POST without the X-Amz-Target header of the JSON protocols.
 func Handles(r *http.Request) bool {
-	if service, ok := sigV4Service(r); ok {
+	if service, ok := awsquery.SigV4Service(r); ok {
 		return service == SigningName
 	}
 	if r.Method != http.MethodPost || r.Header.Get("X-Amz-Target") != "" {
@@ -137,25 +136,6 @@ func Handles(r *http.Request) bool {
 	}
 	ct, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	return err == nil && ct == formContentType
-}
-
-// sigV4Service returns the service of a SigV4 credential scope
-// (AKID/date/region/service/aws4_request), from the Authorization header
-// or a presigned URL's X-Amz-Credential.
-func sigV4Service(r *http.Request) (string, bool) {
-	cred := r.URL.Query().Get("X-Amz-Credential")
-	if auth := r.Header.Get("Authorization"); strings.HasPrefix(auth, "AWS4-HMAC-SHA256 ") {
-		_, rest, ok := strings.Cut(auth, "Credential=")
-		if !ok {
-			return "", false
-		}
-		cred, _, _ = strings.Cut(rest, ",")
-	}
-	parts := strings.Split(strings.TrimSpace(cred), "/")
-	if len(parts) != 5 || parts[4] != "aws4_request" {
-		return "", false
-	}
-	return parts[3], true
 }
 
 // op adapts a typed operation to a handler: the input, already checked
