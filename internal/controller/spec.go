@@ -14,7 +14,8 @@ func taskSpec(id string, td *ecs.TaskDefinition) runtime.TaskSpec {
 		c := runtime.ContainerSpec{
 			Name:       cd.Name,
 			Image:      cd.Image,
-			Command:    append(append([]string(nil), cd.EntryPoint...), cd.Command...),
+			EntryPoint: cd.EntryPoint,
+			Command:    cd.Command,
 			WorkingDir: cd.WorkingDirectory,
 			Essential:  cd.Essential == nil || *cd.Essential,
 		}

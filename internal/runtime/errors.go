@@ -10,4 +10,7 @@ var (
 	ErrTaskRunning = errors.New("task is still running")
 	// ErrInvalidSpec means the task spec cannot be run by this driver.
 	ErrInvalidSpec = errors.New("invalid task spec")
+	// ErrUnavailable means the driver cannot run tasks now, e.g. because
+	// the container daemon it talks to is unreachable.
+	ErrUnavailable = errors.New("runtime unavailable")
 )

@@ -50,6 +50,10 @@ type Driver interface {
 type TaskSpec struct {
 	// ID identifies the task; it is unique and safe as a file name.
 	ID string `json:"id"`
+	// Labels name the task for operators (cluster, service, revision,
+	// task ARN); drivers attach them where they can, e.g. as container
+	// labels.
+	Labels map[string]string `json:"labels,omitempty"`
 	// Containers are started in order.
 	Containers []ContainerSpec `json:"containers"`
 }
@@ -60,9 +64,12 @@ type ContainerSpec struct {
 	Name string `json:"name"`
 	// Image is the container image; the process driver ignores it.
 	Image string `json:"image,omitempty"`
-	// Command is the resolved argv: the task definition's entryPoint
-	// followed by its command. It must not be empty for the process driver.
-	Command []string `json:"command"`
+	// EntryPoint and Command are the task definition's entryPoint and
+	// command. A container driver uses them in place of the image's
+	// entrypoint and command when they are set; the process driver runs
+	// EntryPoint followed by Command (see Argv), which must not be empty.
+	EntryPoint []string `json:"entryPoint,omitempty"`
+	Command    []string `json:"command,omitempty"`
 	// Env holds the environment variables set for the container, on top
 	// of the ones the driver adds (PORT, PORT_<containerPort>).
 	Env map[string]string `json:"env,omitempty"`
@@ -79,6 +86,81 @@ type ContainerSpec struct {
 	// StopTimeout is how long the container gets between SIGTERM and
 	// SIGKILL; zero means 30 seconds.
 	StopTimeout time.Duration `json:"stopTimeout,omitempty"`
+	// DependsOn holds the conditions on other containers of the task
+	// that must hold before this one starts.
+	DependsOn []Dependency `json:"dependsOn,omitempty"`
+
+	// The fields below isolate a container; the process driver, which
+	// runs host processes, ignores them.
+
+	// User is the user (name or uid, optionally ":group") the container
+	// runs as; empty means the image's.
+	User string `json:"user,omitempty"`
+	// CPU is the container's relative CPU weight in CPU units (1024 per
+	// core), as in ECS; zero means the default weight.
+	CPU int `json:"cpu,omitempty"`
+	// Memory is the hard memory limit in MiB; zero means none.
+	Memory int `json:"memory,omitempty"`
+	// MemoryReservation is the soft memory limit in MiB; zero means none.
+	MemoryReservation int `json:"memoryReservation,omitempty"`
+	// Ulimits are resource limits set for the container's processes.
+	Ulimits []Ulimit `json:"ulimits,omitempty"`
+	// Labels are attached to the container (the task definition's
+	// dockerLabels).
+	Labels map[string]string `json:"labels,omitempty"`
+	// ReadonlyRootFilesystem makes the root file system read-only.
+	ReadonlyRootFilesystem bool `json:"readonlyRootFilesystem,omitempty"`
+	// Mounts are the volumes mounted into the container.
+	Mounts []Mount `json:"mounts,omitempty"`
+}
+
+// Argv returns EntryPoint followed by Command: what a host process runs.
+func (c ContainerSpec) Argv() []string {
+	return append(append([]string(nil), c.EntryPoint...), c.Command...)
+}
+
+// Dependency is a condition on another container of the same task.
+type Dependency struct {
+	// Container names the container depended on.
+	Container string `json:"container"`
+	// Condition is one of the Condition constants.
+	Condition Condition `json:"condition"`
+}
+
+// Condition is what a dependency waits for, as in ECS.
+type Condition string
+
+// The dependency conditions of ECS.
+const (
+	// ConditionStart: the container has started.
+	ConditionStart Condition = "START"
+	// ConditionComplete: the container has exited, whatever its code.
+	ConditionComplete Condition = "COMPLETE"
+	// ConditionSuccess: the container has exited with code 0.
+	ConditionSuccess Condition = "SUCCESS"
+	// ConditionHealthy: the container's health check passes.
+	ConditionHealthy Condition = "HEALTHY"
+)
+
+// Ulimit is a resource limit (e.g. "nofile") with soft and hard values.
+type Ulimit struct {
+	Name string `json:"name"`
+	Soft int64  `json:"soft"`
+	Hard int64  `json:"hard"`
+}
+
+// Mount mounts a volume into a container. A volume is a host directory
+// (Source set) or, with Source empty, a directory the driver creates
+// for the task and shares between the containers that mount Volume.
+type Mount struct {
+	// Volume names the task's volume (shared by the mounts that name it).
+	Volume string `json:"volume"`
+	// Source is the host path of a host volume; empty for a task volume.
+	Source string `json:"source,omitempty"`
+	// Target is the absolute path inside the container.
+	Target string `json:"target"`
+	// ReadOnly mounts the volume read-only.
+	ReadOnly bool `json:"readOnly,omitempty"`
 }
 
 // PortMapping maps a container port to a host port.

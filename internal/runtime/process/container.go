@@ -132,7 +132,7 @@ func (s *shim) launch(c *container) error {
 	if err != nil {
 		return err
 	}
-	cmd, err := c.command(context.Background(), c.spec.Command)
+	cmd, err := c.command(context.Background(), c.spec.Argv())
 	if err != nil {
 		fmt.Fprintf(logFile, "cutover: cannot start container: %v\n", err)
 		_ = logFile.Close()

@@ -180,7 +180,7 @@ func (d *Driver) taskIDs() ([]string, error) {
 	}
 	var ids []string
 	for _, e := range entries {
-		if e.IsDir() && validName(e.Name()) {
+		if e.IsDir() && runtime.ValidName(e.Name()) {
 			ids = append(ids, e.Name())
 		}
 	}
@@ -204,7 +204,7 @@ func (d *Driver) lockDir() (func(), error) {
 
 // taskExists reports whether the task id exists in the state directory.
 func (d *Driver) taskExists(id string) (bool, error) {
-	if !validName(id) {
+	if !runtime.ValidName(id) {
 		return false, nil
 	}
 	ok, err := fileExists(d.paths(id).spec())

@@ -106,7 +106,7 @@ func (d *Driver) Logs(ctx context.Context, id, container string, maxBytes int64,
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("logs of task %q container %q: %w", id, container, err)
 	}
-	if !validName(id) {
+	if !runtime.ValidName(id) {
 		return fmt.Errorf("logs of task %q: %w", id, runtime.ErrTaskNotFound)
 	}
 	var tf taskFile

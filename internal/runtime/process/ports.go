@@ -36,7 +36,7 @@ func (d *Driver) usedPorts() (map[portKey]bool, error) {
 		for _, c := range tf.Spec.Containers {
 			for _, p := range c.Ports {
 				if p.HostPort != 0 {
-					used[portKey{protocol(p), p.HostPort}] = true
+					used[portKey{p.Proto(), p.HostPort}] = true
 				}
 			}
 		}
@@ -57,7 +57,7 @@ func (d *Driver) assignHostPorts(spec *runtime.TaskSpec) error {
 	for _, c := range spec.Containers {
 		for _, p := range c.Ports {
 			if p.HostPort != 0 {
-				used[portKey{protocol(p), p.HostPort}] = true
+				used[portKey{p.Proto(), p.HostPort}] = true
 			}
 		}
 	}
@@ -75,13 +75,13 @@ func (d *Driver) assignHostPorts(spec *runtime.TaskSpec) error {
 			if p.HostPort != 0 {
 				continue
 			}
-			port, sockets, err := freePort(protocol(*p), used)
+			port, sockets, err := freePort(p.Proto(), used)
 			held = append(held, sockets...)
 			if err != nil {
 				return fmt.Errorf("container %q port %d: %w", c.Name, p.ContainerPort, err)
 			}
 			p.HostPort = port
-			used[portKey{protocol(*p), port}] = true
+			used[portKey{p.Proto(), port}] = true
 		}
 	}
 	return nil

@@ -261,6 +261,7 @@ func cloneSpec(spec runtime.TaskSpec) runtime.TaskSpec {
 	spec.Containers = slices.Clone(spec.Containers)
 	for i := range spec.Containers {
 		c := &spec.Containers[i]
+		c.EntryPoint = slices.Clone(c.EntryPoint)
 		c.Command = slices.Clone(c.Command)
 		c.Ports = slices.Clone(c.Ports)
 		c.Env = maps.Clone(c.Env)

@@ -49,7 +49,7 @@ func (d *Driver) List(ctx context.Context) ([]runtime.TaskStatus, error) {
 // died before writing a final state is finalized here: its leftover
 // processes are killed and it is recorded as stopped.
 func (d *Driver) inspect(id string) (runtime.TaskStatus, error) {
-	if !validName(id) {
+	if !runtime.ValidName(id) {
 		return runtime.TaskStatus{}, runtime.ErrTaskNotFound
 	}
 	p := d.paths(id)
