@@ -61,6 +61,10 @@ type Task struct {
 	ServiceName string `json:"cutoverService,omitempty"`
 	// Revision is the service revision the task runs.
 	Revision string `json:"cutoverRevision,omitempty"`
+	// Runtime names the runtime the task runs on (one of Runtimes),
+	// fixed when the task is created; empty on records stored before
+	// tasks recorded it, which ran on RuntimeProcess (see RuntimeName).
+	Runtime string `json:"cutoverRuntime,omitempty"`
 	// HealthChecked names the essential containers that have a health
 	// check: the task is HEALTHY once all of them pass.
 	HealthChecked []string `json:"cutoverHealthChecked,omitempty"`
