@@ -43,7 +43,7 @@ func (a *API) createCluster(ctx context.Context, req *ecs.CreateClusterRequest) 
 	if !nameRE.MatchString(name) {
 		return nil, invalidParam("Cluster name can have up to 255 letters (uppercase and lowercase), numbers, hyphens, and underscores.")
 	}
-	if err := validateTags(req.Tags); err != nil {
+	if err := validateClusterTags(req.Tags); err != nil {
 		return nil, err
 	}
 	var out *ecs.Cluster

@@ -58,6 +58,20 @@ func validateTags(tags []ecs.Tag) error {
 	return nil
 }
 
+// validateClusterTags checks the tags a cluster is given: as any
+// resource's, and the runtime tag must name a runtime cutover has.
+func validateClusterTags(tags []ecs.Tag) error {
+	if err := validateTags(tags); err != nil {
+		return err
+	}
+	for _, t := range tags {
+		if t.Key == state.RuntimeTag && !state.KnownRuntime(t.Value) {
+			return invalidParam("The value of tag %q must be one of %s, not %q.", state.RuntimeTag, state.RuntimeNames(), truncateRef(t.Value))
+		}
+	}
+	return nil
+}
+
 // validateTagKey checks one tag key.
 func validateTagKey(k string) error {
 	if n := utf8.RuneCountInString(k); n < 1 || n > maxTagKeyLen || !tagCharsRE.MatchString(k) {
@@ -139,7 +153,8 @@ func (a *API) taggedResource(tx state.Tx, arn string, notFound error) (string, e
 }
 
 // tagResource adds tags to a resource; a key it has already takes the
-// new value.
+// new value. A cluster's new runtime tag applies to the tasks started
+// from then on.
 func (a *API) tagResource(ctx context.Context, req *ecs.TagResourceRequest) (*ecs.TagResourceResponse, error) {
 	if err := validateTags(req.Tags); err != nil {
 		return nil, err
@@ -148,6 +163,11 @@ func (a *API) tagResource(ctx context.Context, req *ecs.TagResourceRequest) (*ec
 		arn, err := a.taggedResource(tx, req.ResourceArn, errResourceNotFound)
 		if err != nil {
 			return err
+		}
+		if p, _ := state.ParseARN(arn); p.Type == "cluster" {
+			if err := validateClusterTags(req.Tags); err != nil {
+				return err
+			}
 		}
 		tags, err := tx.Tags(arn)
 		if err != nil {
