@@ -50,12 +50,11 @@ func validateRegistration(req *ecs.RegisterTaskDefinitionRequest) error {
 	if !essential {
 		return clientErr("Task definition does not have any essential container.")
 	}
-	for _, c := range req.ContainerDefinitions {
-		for _, d := range c.DependsOn {
-			if !slices.Contains(names, d.ContainerName) || d.ContainerName == c.Name {
-				return clientErr("Container %q depends on %q, which is not another container of the task definition.", c.Name, truncateRef(d.ContainerName))
-			}
-		}
+	if err := validateDependencies(req.ContainerDefinitions); err != nil {
+		return err
+	}
+	if err := validateVolumes(req); err != nil {
+		return err
 	}
 	if slices.Contains(req.RequiresCompatibilities, ecs.CompatibilityFargate) {
 		switch {
@@ -65,6 +64,60 @@ func validateRegistration(req *ecs.RegisterTaskDefinitionRequest) error {
 			return clientErr("Fargate requires that 'cpu' be defined at the task level.")
 		case req.Memory == "":
 			return clientErr("Fargate requires that 'memory' be defined at the task level.")
+		}
+	}
+	return nil
+}
+
+// validateDependencies checks the containers' dependsOn: each names
+// another container of the task definition, and one that must exit
+// (SUCCESS or COMPLETE) is not essential.
+func validateDependencies(cds []ecs.ContainerDefinition) error {
+	byName := make(map[string]ecs.ContainerDefinition, len(cds))
+	for _, c := range cds {
+		byName[c.Name] = c
+	}
+	for _, c := range cds {
+		for _, d := range c.DependsOn {
+			dep, ok := byName[d.ContainerName]
+			if !ok {
+				// ECS's wording, stray "+" included.
+				return clientErr("Cannot depend on container + '%s' because it does not exist", truncateRef(d.ContainerName))
+			}
+			if d.ContainerName == c.Name {
+				return clientErr("Container %q cannot depend on itself (dependsOn).", c.Name)
+			}
+			exits := d.Condition == ecs.ContainerConditionSuccess || d.Condition == ecs.ContainerConditionComplete
+			if exits && (dep.Essential == nil || *dep.Essential) {
+				return clientErr("A dependency container with SUCCESS or COMPLETE condition cannot be an essential container")
+			}
+		}
+	}
+	return nil
+}
+
+// validateVolumes checks the task definition's volumes (names as for
+// containers, each once) and that every mount point names one of them.
+func validateVolumes(req *ecs.RegisterTaskDefinitionRequest) error {
+	volumes := make([]string, 0, len(req.Volumes))
+	for _, v := range req.Volumes {
+		if !nameRE.MatchString(v.Name) {
+			return invalidParam("Volume name %q is invalid: up to 255 letters (uppercase and lowercase), numbers, hyphens, and underscores are allowed.", truncateRef(v.Name))
+		}
+		if slices.Contains(volumes, v.Name) {
+			return invalidParam("Volume names must be unique: %q is used more than once.", v.Name)
+		}
+		volumes = append(volumes, v.Name)
+	}
+	for _, c := range req.ContainerDefinitions {
+		for _, m := range c.MountPoints {
+			if !slices.Contains(volumes, m.SourceVolume) {
+				name := truncateRef(m.SourceVolume)
+				if name == "" {
+					name = "null" // as ECS says it
+				}
+				return clientErr("Unknown volume '%s'.", name)
+			}
 		}
 	}
 	return nil
