@@ -60,6 +60,11 @@ func ImportBinary(ctx context.Context, cli *client.Client, binary, inImage, repo
 		return "", err
 	}
 	ref := repo + ":" + sum[:16]
+	// One import of a ref at a time in this process: drivers created
+	// together share the image instead of each importing a copy.
+	mu, _ := imports.LoadOrStore(ref, new(sync.Mutex))
+	mu.(*sync.Mutex).Lock()
+	defer mu.(*sync.Mutex).Unlock()
 	if _, err := cli.ImageInspect(ctx, ref); err == nil {
 		return ref, nil
 	} else if !errdefs.IsNotFound(err) {
@@ -84,6 +89,9 @@ func ImportBinary(ctx context.Context, cli *client.Client, binary, inImage, repo
 	}
 	return ref, nil
 }
+
+// imports holds a *sync.Mutex per image ref being imported.
+var imports sync.Map
 
 // hashFile hashes a file's content and the changes.
 func hashFile(name string, changes []string) (string, error) {

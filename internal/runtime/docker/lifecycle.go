@@ -52,6 +52,7 @@ func (d *Driver) startContainers(spec runtime.TaskSpec) {
 	}()
 	sandbox, err := d.cli.ContainerInspect(context.Background(), d.sandboxName(spec.ID))
 	if err != nil {
+		// Resumed when the task is looked at again.
 		d.log.Warn("find network sandbox", "task", spec.ID, "err", err)
 		return
 	}
@@ -59,23 +60,23 @@ func (d *Driver) startContainers(spec runtime.TaskSpec) {
 		return
 	}
 	var wg sync.WaitGroup
-	started := make(map[string]chan struct{}, len(spec.Containers))
-	for _, c := range spec.Containers {
-		started[c.Name] = make(chan struct{})
-	}
 	for _, c := range spec.Containers {
 		// Spec order for the containers that wait for nothing: each one
 		// is launched before the next begins.
-		done := started[c.Name]
+		done := make(chan struct{})
 		wg.Go(func() {
 			defer close(done)
-			if err := d.waitDependencies(spec, c); err != nil {
-				if !errors.Is(err, errStopping) {
-					d.fail(spec.ID, c.Name, "CannotStartContainerError: "+err.Error())
-				}
-				return
+			err := d.waitDependencies(spec, c)
+			if err == nil {
+				err = d.launch(spec, c, sandbox.ID)
 			}
-			if err := d.launch(spec, c, sandbox.ID); err != nil && !errors.Is(err, errStopping) {
+			switch {
+			case err == nil, errors.Is(err, errStopping):
+			case errors.Is(err, runtime.ErrUnavailable):
+				// Given up, not failed: looking at the task once the
+				// daemon answers again resumes the start.
+				d.log.Warn("start of task paused: Docker is unreachable", "task", spec.ID, "container", c.Name, "err", err)
+			default:
 				d.fail(spec.ID, c.Name, "CannotStartContainerError: "+err.Error())
 			}
 		})
@@ -96,7 +97,7 @@ func (d *Driver) pullImages(spec runtime.TaskSpec) bool {
 			err = d.pullIfAbsent(c.Image)
 			pulled[c.Image] = err
 		}
-		if err != nil {
+		if err != nil && !errors.Is(err, runtime.ErrUnavailable) {
 			d.fail(spec.ID, c.Name, "CannotPullContainerError: "+err.Error())
 		}
 	}
@@ -115,7 +116,7 @@ func (d *Driver) pullIfAbsent(ref string) error {
 	if _, err := d.cli.ImageInspect(ctx, ref); err == nil {
 		return nil
 	} else if !errdefs.IsNotFound(err) {
-		return fmt.Errorf("inspect image %s: %w", ref, err)
+		return fmt.Errorf("inspect image %s: %w", ref, unavailable(err))
 	}
 	d.log.Info("pulling image", "image", ref)
 	r, err := d.cli.ImagePull(ctx, ref, image.PullOptions{})
@@ -140,6 +141,9 @@ func (d *Driver) waitDependencies(spec runtime.TaskSpec, c runtime.ContainerSpec
 				return errStopping
 			}
 			ok, err := d.dependencyMet(spec.ID, dep)
+			if errors.Is(err, runtime.ErrUnavailable) {
+				return err
+			}
 			if err != nil {
 				return fmt.Errorf("dependency on container %s (%s) cannot be met: %w", dep.Container, dep.Condition, err)
 			}
@@ -165,7 +169,7 @@ func (d *Driver) dependencyMet(id string, dep runtime.Dependency) (bool, error) 
 		return false, nil // not created yet
 	}
 	if err != nil {
-		return false, nil // the daemon may come back
+		return false, fmt.Errorf("inspect %s: %w", dep.Container, unavailable(err))
 	}
 	exited := c.State.Status == container.StateExited || c.State.Status == container.StateDead
 	switch dep.Condition {
@@ -212,17 +216,17 @@ func (d *Driver) launch(spec runtime.TaskSpec, c runtime.ContainerSpec, sandboxI
 		// Created by an earlier control plane: start it if it never was.
 		cur, err := d.cli.ContainerInspect(ctx, name)
 		if err != nil {
-			return fmt.Errorf("inspect %s: %w", name, err)
+			return fmt.Errorf("inspect %s: %w", name, unavailable(err))
 		}
 		if cur.State.Status != container.StateCreated {
 			return nil
 		}
 		created.ID = cur.ID
 	} else if err != nil {
-		return fmt.Errorf("create container: %w", err)
+		return fmt.Errorf("create container: %w", unavailable(err))
 	}
 	if err := d.cli.ContainerStart(ctx, created.ID, container.StartOptions{}); err != nil {
-		return fmt.Errorf("start container: %w", err)
+		return fmt.Errorf("start container: %w", unavailable(err))
 	}
 	return nil
 }
