@@ -110,7 +110,16 @@ func (c *Controller) stepTask(ctx context.Context, t *state.Task) (bool, error) 
 	return false, nil
 }
 
-// startTask launches a PROVISIONING task in the runtime.
+// taskFailure is an error that fails the task it concerns rather than
+// the controller's step: its message is the task's stoppedReason.
+type taskFailure struct{ reason string }
+
+func (e *taskFailure) Error() string { return e.reason }
+
+// startTask launches a PROVISIONING task in the runtime. A task that
+// cannot start fails (stop code TaskFailedToStart): one whose environment
+// files cannot be read, whose spec the driver refuses, or whose driver
+// cannot reach what runs containers.
 func (c *Controller) startTask(ctx context.Context, t *state.Task) (bool, error) {
 	var td *ecs.TaskDefinition
 	err := c.store.View(ctx, func(tx store.Tx) (err error) {
@@ -120,18 +129,31 @@ func (c *Controller) startTask(ctx context.Context, t *state.Task) (bool, error)
 	if err != nil {
 		return false, fmt.Errorf("start task %s: %w", t.ID, err)
 	}
-	st, err := c.driver.Start(ctx, taskSpec(t.ID, td))
-	if errors.Is(err, runtime.ErrInvalidSpec) {
-		now := c.now()
-		return c.updateTask(ctx, t, func(t *state.Task) {
-			t.RequestStop(ecs.TaskStopCodeTaskFailedToStart, "CannotStartContainerError: "+err.Error(), now)
-			t.LastStatus, t.Failed = state.TaskDeprovisioning, true
-		})
-	}
-	if err != nil {
+	st, err := c.start(ctx, t, td)
+	var failure *taskFailure
+	switch {
+	case errors.As(err, &failure):
+	case errors.Is(err, runtime.ErrInvalidSpec), errors.Is(err, runtime.ErrUnavailable):
+		failure = &taskFailure{reason: "CannotStartContainerError: " + err.Error()}
+	case err != nil:
 		return false, fmt.Errorf("start task %s: %w", t.ID, err)
+	default:
+		return c.updateTask(ctx, t, func(t *state.Task) { applyStatus(t, st) })
 	}
-	return c.updateTask(ctx, t, func(t *state.Task) { applyStatus(t, st) })
+	now := c.now()
+	return c.updateTask(ctx, t, func(t *state.Task) {
+		t.RequestStop(ecs.TaskStopCodeTaskFailedToStart, failure.reason, now)
+		t.LastStatus, t.Failed = state.TaskDeprovisioning, true
+	})
+}
+
+// start builds the spec of task t and starts it.
+func (c *Controller) start(ctx context.Context, t *state.Task, td *ecs.TaskDefinition) (runtime.TaskStatus, error) {
+	spec, err := taskSpec(t, td)
+	if err != nil {
+		return runtime.TaskStatus{}, err
+	}
+	return c.driver.Start(ctx, spec)
 }
 
 // observeTask refreshes a task that should run from the runtime, and
