@@ -13,10 +13,16 @@ import (
 
 // Config configures a Controller.
 type Config struct {
-	Store  store.Store
-	Driver runtime.Driver
-	ARNs   state.ARNs
-	Logger *slog.Logger
+	Store store.Store
+	// Drivers are the runtimes tasks run on, by name (state.RuntimeProcess,
+	// state.RuntimeDocker). A task whose runtime has no driver here fails
+	// to start.
+	Drivers map[string]runtime.Driver
+	// DefaultRuntime is the runtime of the tasks of clusters without the
+	// state.RuntimeTag tag; empty means state.RuntimeProcess.
+	DefaultRuntime string
+	ARNs           state.ARNs
+	Logger         *slog.Logger
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 	// Interval between passes; zero means 500ms. Wake starts one sooner.
@@ -31,14 +37,15 @@ type Config struct {
 
 // Controller reconciles stored state with the runtime. Create it with New.
 type Controller struct {
-	store    store.Store
-	driver   runtime.Driver
-	arns     state.ARNs
-	log      *slog.Logger
-	now      func() time.Time
-	interval time.Duration
-	wake     chan struct{}
-	passes   int
+	store          store.Store
+	drivers        map[string]runtime.Driver
+	defaultRuntime string // of clusters without state.RuntimeTag
+	arns           state.ARNs
+	log            *slog.Logger
+	now            func() time.Time
+	interval       time.Duration
+	wake           chan struct{}
+	passes         int
 
 	dataPlane DataPlane
 	lbAddress string
@@ -59,7 +66,7 @@ type Controller struct {
 // New returns a controller; call Run to start it.
 func New(cfg Config) *Controller {
 	c := &Controller{
-		store: cfg.Store, driver: cfg.Driver, arns: cfg.ARNs, log: cfg.Logger,
+		store: cfg.Store, drivers: cfg.Drivers, defaultRuntime: cfg.DefaultRuntime, arns: cfg.ARNs, log: cfg.Logger,
 		now: cfg.Now, interval: cfg.Interval, wake: make(chan struct{}, 1),
 		dataPlane: cfg.DataPlane, lbAddress: cfg.LBAddress,
 		hooks: cfg.Hooks, dispatched: map[string]*dispatch{},
@@ -69,6 +76,9 @@ func New(cfg Config) *Controller {
 	}
 	if c.now == nil {
 		c.now = time.Now
+	}
+	if c.defaultRuntime == "" {
+		c.defaultRuntime = state.RuntimeProcess
 	}
 	if c.interval == 0 {
 		c.interval = 500 * time.Millisecond

@@ -15,6 +15,7 @@ import (
 	"github.com/cutover/cutover/internal/cloudwatch"
 	"github.com/cutover/cutover/internal/controller"
 	"github.com/cutover/cutover/internal/ecsapi"
+	"github.com/cutover/cutover/internal/runtime"
 	"github.com/cutover/cutover/internal/runtime/fake"
 	"github.com/cutover/cutover/internal/state"
 	"github.com/cutover/cutover/internal/store"
@@ -50,7 +51,12 @@ func newHarness(t *testing.T) *harness {
 }
 
 func (h *harness) newController() *controller.Controller {
-	return controller.New(controller.Config{Store: h.store, Driver: h.driver, ARNs: arns, Now: h.now})
+	return controller.New(controller.Config{Store: h.store, Drivers: h.drivers(), ARNs: arns, Now: h.now})
+}
+
+// drivers gives the controller the fake driver as the process runtime.
+func (h *harness) drivers() map[string]runtime.Driver {
+	return map[string]runtime.Driver{state.RuntimeProcess: h.driver}
 }
 
 func (h *harness) now() time.Time {

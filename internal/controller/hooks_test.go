@@ -65,7 +65,7 @@ func (h *harness) withHooks() {
 	if err != nil {
 		h.t.Fatal(err)
 	}
-	h.ctl = controller.New(controller.Config{Store: h.store, Driver: h.driver, ARNs: arns, Now: h.now, Hooks: inv})
+	h.ctl = controller.New(controller.Config{Store: h.store, Drivers: h.drivers(), ARNs: arns, Now: h.now, Hooks: inv})
 }
 
 // passWhile runs passes, a second of the test clock apart and a few

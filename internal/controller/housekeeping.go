@@ -12,20 +12,27 @@ import (
 	"github.com/cutover/cutover/internal/state"
 )
 
-// sweepOrphans stops and removes runtime tasks that no live task record
-// claims: left over from a record that was lost or already finished.
+// sweepOrphans stops and removes the runtime tasks that no live task
+// record claims on that runtime: left over from a record that was lost
+// or already finished. Every driver is swept, even when another fails.
 func (c *Controller) sweepOrphans(ctx context.Context) error {
 	// List before reading the records: a record is always committed
 	// before its task is started, so a listed task's record is visible.
-	running, err := c.driver.List(ctx)
-	if err != nil {
-		return fmt.Errorf("list runtime tasks: %w", err)
+	listed := make(map[string][]runtime.TaskStatus, len(c.drivers))
+	var errs []error
+	for _, name := range c.runtimeNames() {
+		sts, err := c.drivers[name].List(ctx)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("list %s runtime tasks: %w", name, err))
+			continue
+		}
+		listed[name] = sts
 	}
-	claimed := map[string]bool{}
-	err = state.View(ctx, c.store, func(tx state.Tx) error {
+	claimed := map[string]string{} // task ID → runtime
+	err := state.View(ctx, c.store, func(tx state.Tx) error {
 		return tx.Tasks("", "", func(t *state.Task) error {
 			if t.LastStatus != state.TaskStopped {
-				claimed[t.ID] = true
+				claimed[t.ID] = t.RuntimeName()
 			}
 			return nil
 		})
@@ -33,20 +40,32 @@ func (c *Controller) sweepOrphans(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	for _, st := range running {
-		if claimed[st.ID] {
-			continue
-		}
-		c.log.Warn("cleaning up orphaned runtime task", "task", st.ID, "state", st.State)
-		if st.State != runtime.StateStopped {
-			if err := c.driver.Stop(ctx, st.ID); err != nil && !errors.Is(err, runtime.ErrTaskNotFound) {
-				return fmt.Errorf("stop orphaned task %s: %w", st.ID, err)
+	for _, name := range c.runtimeNames() {
+		for _, st := range listed[name] {
+			if claimed[st.ID] == name {
+				continue
 			}
-			continue
+			if err := c.cleanOrphan(ctx, name, st); err != nil {
+				errs = append(errs, err)
+			}
 		}
-		if err := c.driver.Remove(ctx, st.ID); err != nil {
-			return fmt.Errorf("remove orphaned task %s: %w", st.ID, err)
+	}
+	return errors.Join(errs...)
+}
+
+// cleanOrphan stops an orphaned task of runtime name, or removes it once
+// it has stopped.
+func (c *Controller) cleanOrphan(ctx context.Context, name string, st runtime.TaskStatus) error {
+	c.log.Warn("cleaning up orphaned runtime task", "runtime", name, "task", st.ID, "state", st.State)
+	d := c.drivers[name]
+	if st.State != runtime.StateStopped {
+		if err := d.Stop(ctx, st.ID); err != nil && !errors.Is(err, runtime.ErrTaskNotFound) {
+			return fmt.Errorf("stop orphaned %s task %s: %w", name, st.ID, err)
 		}
+		return nil
+	}
+	if err := d.Remove(ctx, st.ID); err != nil {
+		return fmt.Errorf("remove orphaned %s task %s: %w", name, st.ID, err)
 	}
 	return nil
 }

@@ -365,6 +365,10 @@ func (c *Controller) createTasks(tx state.Tx, svc *state.Service, s deploy.Start
 		return nil, err
 	}
 	cluster := state.LastPart(svc.ClusterArn)
+	rt, err := c.newTaskRuntime(tx, svc.ClusterArn)
+	if err != nil {
+		return nil, err
+	}
 	ids := make([]string, 0, s.Count)
 	for range s.Count {
 		id := strings.ReplaceAll(uuid.NewString(), "-", "")
@@ -372,6 +376,7 @@ func (c *Controller) createTasks(tx state.Tx, svc *state.Service, s deploy.Start
 			ID:            id,
 			ServiceName:   svc.ServiceName,
 			Revision:      rev.ServiceRevisionArn,
+			Runtime:       rt,
 			HealthChecked: healthChecked(td),
 		}
 		t.Task = ecs.Task{

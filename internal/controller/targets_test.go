@@ -76,7 +76,7 @@ func TestTasksRegisterAndLeaveTheirTargetGroup(t *testing.T) {
 	h := newHarness(t)
 	b := lb.New(lb.Options{})
 	t.Cleanup(func() { b.Close(context.Background()) })
-	h.ctl = controller.New(controller.Config{Store: h.store, Driver: h.driver, ARNs: arns, Now: h.now,
+	h.ctl = controller.New(controller.Config{Store: h.store, Drivers: h.drivers(), ARNs: arns, Now: h.now,
 		DataPlane: inProcessPlane{b}, LBAddress: "127.0.0.1"})
 	elb := elbapi.New(elbapi.Config{Store: h.store, ARNs: arns, Now: h.now})
 

@@ -71,12 +71,12 @@ func (c *Controller) stepTask(ctx context.Context, t *state.Task) (bool, error) 
 		if wait, err := c.drainTargets(ctx, t); wait || err != nil {
 			return false, err
 		}
-		if err := c.driver.Stop(ctx, t.ID); err != nil && !errors.Is(err, runtime.ErrTaskNotFound) {
+		if err := c.driverOf(t).Stop(ctx, t.ID); err != nil && !errors.Is(err, runtime.ErrTaskNotFound) {
 			return false, fmt.Errorf("stop task %s: %w", t.ID, err)
 		}
 		return c.updateTask(ctx, t, func(t *state.Task) { t.LastStatus = state.TaskStopping })
 	case state.TaskStopping:
-		st, err := c.driver.Inspect(ctx, t.ID)
+		st, err := c.driverOf(t).Inspect(ctx, t.ID)
 		if errors.Is(err, runtime.ErrTaskNotFound) {
 			return c.updateTask(ctx, t, func(t *state.Task) { t.LastStatus = state.TaskDeprovisioning })
 		}
@@ -95,7 +95,7 @@ func (c *Controller) stepTask(ctx context.Context, t *state.Task) (bool, error) 
 		if _, err := c.drainTargets(ctx, t); err != nil {
 			return false, err
 		}
-		if err := c.driver.Remove(ctx, t.ID); err != nil {
+		if err := c.driverOf(t).Remove(ctx, t.ID); err != nil {
 			return false, fmt.Errorf("remove task %s: %w", t.ID, err)
 		}
 		now := c.now()
@@ -116,10 +116,10 @@ type taskFailure struct{ reason string }
 
 func (e *taskFailure) Error() string { return e.reason }
 
-// startTask launches a PROVISIONING task in the runtime. A task that
-// cannot start fails (stop code TaskFailedToStart): one whose environment
-// files cannot be read, whose spec the driver refuses, or whose driver
-// cannot reach what runs containers.
+// startTask launches a PROVISIONING task on its runtime. A task that
+// cannot start fails (stop code TaskFailedToStart): one whose runtime has
+// no driver, whose environment files cannot be read, whose spec the
+// driver refuses, or whose driver cannot reach what runs containers.
 func (c *Controller) startTask(ctx context.Context, t *state.Task) (bool, error) {
 	var td *ecs.TaskDefinition
 	err := c.store.View(ctx, func(tx store.Tx) (err error) {
@@ -147,19 +147,23 @@ func (c *Controller) startTask(ctx context.Context, t *state.Task) (bool, error)
 	})
 }
 
-// start builds the spec of task t and starts it.
+// start builds the spec of task t and starts it on its runtime's driver.
 func (c *Controller) start(ctx context.Context, t *state.Task, td *ecs.TaskDefinition) (runtime.TaskStatus, error) {
+	d, err := c.startDriver(t)
+	if err != nil {
+		return runtime.TaskStatus{}, err
+	}
 	spec, err := taskSpec(t, td)
 	if err != nil {
 		return runtime.TaskStatus{}, err
 	}
-	return c.driver.Start(ctx, spec)
+	return d.Start(ctx, spec)
 }
 
 // observeTask refreshes a task that should run from the runtime, and
 // notices when it stopped on its own.
 func (c *Controller) observeTask(ctx context.Context, t *state.Task) (bool, error) {
-	st, err := c.driver.Inspect(ctx, t.ID)
+	st, err := c.driverOf(t).Inspect(ctx, t.ID)
 	now := c.now()
 	if errors.Is(err, runtime.ErrTaskNotFound) {
 		return c.updateTask(ctx, t, func(t *state.Task) {

@@ -91,7 +91,7 @@ func Run(ctx context.Context, cfg Config) error {
 		return err
 	}
 	ctl := controller.New(controller.Config{
-		Store: st, Driver: driver, ARNs: arns, Logger: log.With("component", "controller"),
+		Store: st, Drivers: map[string]runtime.Driver{state.RuntimeProcess: driver}, ARNs: arns, Logger: log.With("component", "controller"),
 		DataPlane: lbs.client, LBAddress: cfg.LBAddress, Hooks: obs.instrumentHooks(invoker, hookCommands(file)),
 	})
 	api := ecsapi.New(ecsapi.Config{Store: st, ARNs: arns, Changed: ctl.Wake, Logger: log.With("component", "ecsapi")})
