@@ -17,8 +17,9 @@ const LogsPath = "/cutover/v1/logs/"
 
 const defaultLogBytes = 64 << 10
 
-// logsHandler serves container logs from the runtime.
-func logsHandler(st store.Store, driver runtime.Driver) http.Handler {
+// logsHandler serves container logs from the driver of the runtime the
+// task runs on.
+func logsHandler(st store.Store, drivers map[string]runtime.Driver) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET "+LogsPath+"{cluster}/{task}/{container}", func(w http.ResponseWriter, r *http.Request) {
 		cluster, id, container := r.PathValue("cluster"), r.PathValue("task"), r.PathValue("container")
@@ -31,8 +32,9 @@ func logsHandler(st store.Store, driver runtime.Driver) http.Handler {
 			}
 			n = v
 		}
-		err := st.View(r.Context(), func(tx store.Tx) error {
-			_, err := state.Tx{Tx: tx}.Task(cluster, id)
+		var task *state.Task
+		err := st.View(r.Context(), func(tx store.Tx) (err error) {
+			task, err = state.Tx{Tx: tx}.Task(cluster, id)
 			return err
 		})
 		if errors.Is(err, store.ErrNotFound) {
@@ -41,6 +43,11 @@ func logsHandler(st store.Store, driver runtime.Driver) http.Handler {
 		}
 		if err != nil {
 			http.Error(w, "store unavailable", http.StatusServiceUnavailable)
+			return
+		}
+		driver, ok := drivers[task.RuntimeName()]
+		if !ok {
+			http.Error(w, "no logs: the task's runtime "+task.RuntimeName()+" is not available on this server", http.StatusNotFound)
 			return
 		}
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")

@@ -1,5 +1,5 @@
 // Package server wires the control plane together: the store, the
-// runtime driver, the controller and the HTTP endpoint that serves the
+// runtime drivers, the controller and the HTTP endpoint that serves the
 // ECS API and health checks.
 package server
 
@@ -19,6 +19,7 @@ import (
 	"github.com/cutover/cutover/internal/elbapi"
 	"github.com/cutover/cutover/internal/metrics"
 	"github.com/cutover/cutover/internal/runtime"
+	"github.com/cutover/cutover/internal/runtime/docker"
 	"github.com/cutover/cutover/internal/runtime/process"
 	"github.com/cutover/cutover/internal/state"
 	"github.com/cutover/cutover/internal/store"
@@ -33,7 +34,8 @@ type Config struct {
 	DataDir   string
 	Region    string
 	AccountID string
-	// Runtime names the task runtime: "process" (the default).
+	// Runtime names the runtime of the tasks of clusters without the
+	// cutover:runtime tag: "process" (the default) or "docker".
 	Runtime string
 	// LBAddress is the address the load balancer binds listener ports on.
 	LBAddress string
@@ -74,7 +76,7 @@ func Run(ctx context.Context, cfg Config) error {
 	if err != nil {
 		return err
 	}
-	driver, err := newDriver(cfg)
+	drivers, err := newDrivers(cfg)
 	if err != nil {
 		return err
 	}
@@ -91,7 +93,7 @@ func Run(ctx context.Context, cfg Config) error {
 		return err
 	}
 	ctl := controller.New(controller.Config{
-		Store: st, Drivers: map[string]runtime.Driver{state.RuntimeProcess: driver}, ARNs: arns, Logger: log.With("component", "controller"),
+		Store: st, Drivers: drivers, DefaultRuntime: runtimeName(cfg), ARNs: arns, Logger: log.With("component", "controller"),
 		DataPlane: lbs.client, LBAddress: cfg.LBAddress, Hooks: obs.instrumentHooks(invoker, hookCommands(file)),
 	})
 	api := ecsapi.New(ecsapi.Config{Store: st, ARNs: arns, Changed: ctl.Wake, Logger: log.With("component", "ecsapi")})
@@ -109,7 +111,7 @@ func Run(ctx context.Context, cfg Config) error {
 		return fmt.Errorf("listen on %s: %w", cfg.Listen, err)
 	}
 	srv := &http.Server{
-		Handler:           cw.route(handler(api, elb, evs, st, driver, obs)),
+		Handler:           cw.route(handler(api, elb, evs, st, drivers, obs)),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       time.Minute,
 		IdleTimeout:       2 * time.Minute,
@@ -147,29 +149,56 @@ func Run(ctx context.Context, cfg Config) error {
 	return err
 }
 
+// runtimeName returns the default runtime cfg names.
 func runtimeName(cfg Config) string {
 	if cfg.Runtime == "" {
-		return "process"
+		return state.RuntimeProcess
 	}
 	return cfg.Runtime
 }
 
-// newDriver picks the task runtime.
-func newDriver(cfg Config) (runtime.Driver, error) {
-	switch runtimeName(cfg) {
-	case "process":
-		return process.New(process.Config{Dir: filepath.Join(cfg.DataDir, "runtime"), Logger: cfg.Logger.With("component", "runtime")})
-	default:
-		return nil, fmt.Errorf("unknown runtime %q (known: process)", cfg.Runtime)
+// newDrivers makes a driver for every runtime, by name: the tasks of a
+// cluster run on the one its cutover:runtime tag names, else on
+// cfg.Runtime, which must be one of them. No driver contacts anything
+// yet: the docker runtime finds out whether its daemon answers when it
+// is used. A runtime other than the default whose driver cannot be made
+// (say, DOCKER_HOST is malformed) is left out with a warning: the tasks
+// of clusters tagged with it fail to start, saying so.
+func newDrivers(cfg Config) (map[string]runtime.Driver, error) {
+	if !state.KnownRuntime(runtimeName(cfg)) {
+		return nil, fmt.Errorf("unknown runtime %q (known: %s)", cfg.Runtime, state.RuntimeNames())
 	}
+	drivers := make(map[string]runtime.Driver, len(state.Runtimes))
+	for _, name := range state.Runtimes {
+		log := cfg.Logger.With("component", "runtime", "runtime", name)
+		var d runtime.Driver
+		var err error
+		switch name {
+		case state.RuntimeProcess:
+			d, err = process.New(process.Config{Dir: filepath.Join(cfg.DataDir, "runtime"), Logger: log})
+		case state.RuntimeDocker:
+			d, err = docker.New(docker.Config{Namespace: "cutover", Logger: log})
+		default:
+			err = fmt.Errorf("no driver for runtime %q", name)
+		}
+		if err != nil && name != runtimeName(cfg) {
+			cfg.Logger.Warn("runtime not available", "runtime", name, "err", err)
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		drivers[name] = d
+	}
+	return drivers, nil
 }
 
 // handler routes the endpoint: the ECS API by X-Amz-Target, the ELBv2
 // API by SigV4 scope or form content type (both observed by obs),
 // /healthz, task logs, the event stream, the Prometheus metrics, and a
 // JSON 404 for anything else.
-func handler(api *ecsapi.API, elb *elbapi.API, evs http.Handler, st store.Store, driver runtime.Driver, obs *observability) http.Handler {
-	logs := logsHandler(st, driver)
+func handler(api *ecsapi.API, elb *elbapi.API, evs http.Handler, st store.Store, drivers map[string]runtime.Driver, obs *observability) http.Handler {
+	logs := logsHandler(st, drivers)
 	ecsH, elbH := obs.instrumentAPI("ecs", api), obs.instrumentAPI("elbv2", elb)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch {
