@@ -24,6 +24,7 @@ func commands() []command {
 		{name: "lb", summary: "Run the load balancer data plane", run: runLB},
 		{name: "logs", summary: "Print the output of a task's container", run: runLogs},
 		{name: "shim", summary: "Supervise one task's processes (started by the process runtime)", hidden: true, run: runShim},
+		{name: "pause", summary: "Hold a task's network namespace (started by the docker runtime)", hidden: true, run: runPause},
 		{name: "version", summary: "Print the version", run: runVersion},
 	}
 }

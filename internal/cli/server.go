@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"io"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/cutover/cutover/internal/server"
+	"github.com/cutover/cutover/internal/state"
 )
 
 func runServer(args []string, _, stderr io.Writer) error {
@@ -19,7 +21,7 @@ func runServer(args []string, _, stderr io.Writer) error {
 	fs.StringVar(&cfg.DataDir, "data-dir", "./.cutover", "directory for the state store and task files")
 	fs.StringVar(&cfg.Region, "region", "us-east-1", "AWS region used in ARNs")
 	fs.StringVar(&cfg.AccountID, "account-id", "000000000000", "AWS account ID used in ARNs")
-	fs.StringVar(&cfg.Runtime, "runtime", "process", "task runtime: process")
+	fs.StringVar(&cfg.Runtime, "runtime", state.RuntimeProcess, "runtime of the tasks of clusters without the "+state.RuntimeTag+" tag: "+strings.Join(state.Runtimes, " or "))
 	fs.StringVar(&cfg.LBAddress, "lb-address", "127.0.0.1", "address the load balancer binds listener ports on")
 	fs.StringVar(&cfg.ConfigFile, "config", "", "configuration file (YAML): command hooks, signing secret, event webhooks")
 	fs.StringVar(&cfg.LambdaEndpoint, "lambda-endpoint", "", "Lambda Invoke API endpoint for Lambda hooks, e.g. http://127.0.0.1:3001 (sam local start-lambda); default: AWS Lambda with the AWS credentials")
@@ -29,6 +31,9 @@ func runServer(args []string, _, stderr io.Writer) error {
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("%w: unexpected argument %q", errUsage, fs.Arg(0))
+	}
+	if !state.KnownRuntime(cfg.Runtime) {
+		return fmt.Errorf("%w: --runtime must be %s, not %q", errUsage, strings.Join(state.Runtimes, " or "), cfg.Runtime)
 	}
 	logger, err := newLogger(*level, stderr)
 	if err != nil {
