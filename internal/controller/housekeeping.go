@@ -14,7 +14,8 @@ import (
 
 // sweepOrphans stops and removes the runtime tasks that no live task
 // record claims on that runtime: left over from a record that was lost
-// or already finished. Every driver is swept, even when another fails.
+// or already finished. Every driver is swept, even when another fails;
+// one that is unavailable is skipped.
 func (c *Controller) sweepOrphans(ctx context.Context) error {
 	// List before reading the records: a record is always committed
 	// before its task is started, so a listed task's record is visible.
@@ -22,6 +23,12 @@ func (c *Controller) sweepOrphans(ctx context.Context) error {
 	var errs []error
 	for _, name := range c.runtimeNames() {
 		sts, err := c.drivers[name].List(ctx)
+		if errors.Is(err, runtime.ErrUnavailable) {
+			// Nothing to sweep where nothing can run (say, no Docker
+			// daemon on a host that only runs processes): not an error.
+			c.log.Debug("runtime unavailable, not swept", "runtime", name, "err", err)
+			continue
+		}
 		if err != nil {
 			errs = append(errs, fmt.Errorf("list %s runtime tasks: %w", name, err))
 			continue

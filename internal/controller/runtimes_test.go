@@ -150,6 +150,19 @@ func (unavailable) Start(context.Context, runtime.TaskSpec) (runtime.TaskStatus,
 	return runtime.TaskStatus{}, fmt.Errorf("%w: cannot connect to the Docker daemon", runtime.ErrUnavailable)
 }
 
+func (unavailable) List(context.Context) ([]runtime.TaskStatus, error) {
+	return nil, fmt.Errorf("%w: cannot connect to the Docker daemon", runtime.ErrUnavailable)
+}
+
+func TestOrphansAreSweptWhileARuntimeIsUnavailable(t *testing.T) {
+	h := newHarness(t)
+	h.ctl = controller.New(controller.Config{Store: h.store, ARNs: arns, Now: h.now, Drivers: map[string]runtime.Driver{
+		state.RuntimeProcess: h.driver, state.RuntimeDocker: unavailable{fake.New(h.now)},
+	}})
+	h.driver.Start(context.Background(), fakeSpec("orphan"))
+	h.passUntil("orphan gone", func() bool { return len(h.driver.Running()) == 0 })
+}
+
 func TestTasksThatCannotStart(t *testing.T) {
 	tests := []struct {
 		name    string
