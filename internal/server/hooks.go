@@ -2,13 +2,8 @@ package server
 
 import (
 	"crypto/rand"
-	"errors"
 	"fmt"
-	"io/fs"
 	"log/slog"
-	"os"
-	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/cutover/cutover/internal/config"
@@ -39,17 +34,9 @@ func signingSecret(cfg *config.Config, dataDir string) ([]byte, error) {
 	if cfg.SigningSecret != "" {
 		return []byte(cfg.SigningSecret), nil
 	}
-	path := filepath.Join(dataDir, SigningSecretFile)
-	b, err := os.ReadFile(path)
-	if err == nil {
-		return []byte(strings.TrimSpace(string(b))), nil
-	}
-	if !errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("read signing secret: %w", err)
-	}
-	secret := rand.Text()
-	if err := os.WriteFile(path, []byte(secret+"\n"), 0o600); err != nil {
-		return nil, fmt.Errorf("write signing secret: %w", err)
+	secret, err := dataDirValue(dataDir, SigningSecretFile, rand.Text)
+	if err != nil {
+		return nil, fmt.Errorf("signing secret: %w", err)
 	}
 	return []byte(secret), nil
 }

@@ -177,7 +177,10 @@ func newDrivers(cfg Config) (map[string]runtime.Driver, error) {
 		case state.RuntimeProcess:
 			d, err = process.New(process.Config{Dir: filepath.Join(cfg.DataDir, "runtime"), Logger: log})
 		case state.RuntimeDocker:
-			d, err = docker.New(docker.Config{Namespace: "cutover", Logger: log})
+			var id string
+			if id, err = instanceID(cfg.DataDir); err == nil {
+				d, err = docker.New(docker.Config{Namespace: "cutover-" + id, Logger: log})
+			}
 		default:
 			err = fmt.Errorf("no driver for runtime %q", name)
 		}
