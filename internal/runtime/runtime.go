@@ -8,9 +8,9 @@ import (
 
 // Driver runs tasks. A task is a group of containers started together on
 // one host; the control plane decides which tasks should exist and the
-// driver makes them real. Implementations: process (host processes) and,
-// later, docker and kubernetes. Every implementation passes the
-// conformance suite in runtime/runtimetest.
+// driver makes them real. Implementations: process (host processes) and
+// docker (containers); kubernetes comes later. Every implementation
+// passes the conformance suite in runtime/runtimetest.
 type Driver interface {
 	// Start launches the task described by spec and returns its status
 	// once every container has been launched (State PENDING or RUNNING).
