@@ -212,7 +212,10 @@ func (d *Driver) Inspect(ctx context.Context, id string) (runtime.TaskStatus, er
 	if err != nil {
 		return runtime.TaskStatus{}, err
 	}
-	obs, ok := d.observe(ctx, id, list)
+	obs, ok, err := d.observe(ctx, id, list)
+	if err != nil {
+		return runtime.TaskStatus{}, err
+	}
 	if !ok {
 		return runtime.TaskStatus{}, runtime.ErrTaskNotFound
 	}
@@ -237,7 +240,10 @@ func (d *Driver) List(ctx context.Context) ([]runtime.TaskStatus, error) {
 	slices.Sort(ids)
 	out := make([]runtime.TaskStatus, 0, len(ids))
 	for _, id := range ids {
-		obs, ok := d.observe(ctx, id, byTask[id])
+		obs, ok, err := d.observe(ctx, id, byTask[id])
+		if err != nil {
+			return nil, err
+		}
 		if ok {
 			out = append(out, obs.status)
 		}
@@ -268,7 +274,10 @@ func (d *Driver) Remove(ctx context.Context, id string) error {
 	if err != nil {
 		return err
 	}
-	obs, ok := d.observe(ctx, id, list)
+	obs, ok, err := d.observe(ctx, id, list)
+	if err != nil {
+		return err
+	}
 	if !ok {
 		d.forget(id)
 		return nil

@@ -28,15 +28,16 @@ type observation struct {
 // observe derives the status of task id from its containers, list, and
 // acts on it: it stops a task that must stop and resumes the start of a
 // task that an earlier control plane left half-started. ok is false when
-// the task has no containers at all.
-func (d *Driver) observe(ctx context.Context, id string, list []container.Summary) (observation, bool) {
+// the task has no containers at all. It acts on nothing it could not
+// see: a container it fails to inspect is an error.
+func (d *Driver) observe(ctx context.Context, id string, list []container.Summary) (observation, bool, error) {
 	t := d.snapshot(id)
 	if len(list) == 0 {
 		if t.starting {
 			// Start is creating the sandbox right now.
-			return observation{status: runtime.TaskStatus{ID: id, State: runtime.StatePending}, running: true}, true
+			return observation{status: runtime.TaskStatus{ID: id, State: runtime.StatePending}, running: true}, true, nil
 		}
-		return observation{}, false
+		return observation{}, false, nil
 	}
 
 	obs := observation{status: runtime.TaskStatus{ID: id, State: runtime.StatePending}}
@@ -48,8 +49,7 @@ func (d *Driver) observe(ctx context.Context, id string, list []container.Summar
 			continue // removed since it was listed
 		}
 		if err != nil {
-			d.log.Warn("inspect container", "task", id, "container", s.Names, "err", err)
-			continue
+			return observation{}, false, fmt.Errorf("inspect container %v of task %s: %w", s.Names, id, unavailable(err))
 		}
 		if name := s.Labels[LabelContainer]; name != "" {
 			byName[name] = c
@@ -123,13 +123,14 @@ func (d *Driver) observe(ctx context.Context, id string, list []container.Summar
 			for i := range obs.status.Containers {
 				obs.status.Containers[i].State = runtime.StateStopped
 			}
-		} else if !t.stopping {
+		} else if !t.stopInFlight {
+			// Also retries a stop that failed part way.
 			d.stopTask(id, reason)
 		}
 	case !allStarted && !t.starting:
 		d.resume(*obs.spec)
 	}
-	return obs, true
+	return obs, true, nil
 }
 
 // specOf decodes the task spec a sandbox's labels record; a zero spec
