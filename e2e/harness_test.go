@@ -19,6 +19,13 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/api/types/filters"
+	"github.com/docker/docker/client"
+	"github.com/docker/docker/errdefs"
+
+	"github.com/cutover/cutover/internal/runtime/docker"
 )
 
 var (
@@ -87,6 +94,7 @@ func startServer(t *testing.T, args ...string) *server {
 	t.Cleanup(func() {
 		s.kill() // first: it would restart the load balancer
 		s.stopAllTasks()
+		s.removeContainers()
 		if t.Failed() {
 			t.Logf("server log:\n%s", s.log)
 		}
@@ -161,6 +169,49 @@ func (s *server) stopAllTasks() {
 		for _, pid := range pidsIn(b) {
 			syscall.Kill(-pid, syscall.SIGKILL)
 			syscall.Kill(pid, syscall.SIGKILL)
+		}
+	}
+}
+
+// dockerNamespace returns the namespace of the server's docker runtime,
+// which labels its containers io.cutover.driver=<namespace>: "cutover-"
+// and the data directory's instance ID (server.InstanceIDFile). It is
+// empty before the server made one.
+func (s *server) dockerNamespace() string {
+	b, err := os.ReadFile(filepath.Join(s.dataDir, "instance-id"))
+	if err != nil {
+		return ""
+	}
+	return "cutover-" + strings.TrimSpace(string(b))
+}
+
+// removeContainers is the docker runtime's safety net: it force-removes
+// every container of the server's namespace, when a Docker daemon
+// answers.
+func (s *server) removeContainers() {
+	ns := s.dockerNamespace()
+	if ns == "" {
+		return
+	}
+	cli, err := client.NewClientWithOpts(client.FromEnv, client.WithAPIVersionNegotiation())
+	if err != nil {
+		return
+	}
+	defer cli.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	list, err := cli.ContainerList(ctx, container.ListOptions{All: true,
+		Filters: filters.NewArgs(filters.Arg("label", docker.LabelDriver+"="+ns))})
+	if err != nil {
+		if !client.IsErrConnectionFailed(err) {
+			s.t.Errorf("cleanup: list the containers of %s: %v", ns, err)
+		}
+		return
+	}
+	for _, c := range list {
+		err := cli.ContainerRemove(ctx, c.ID, container.RemoveOptions{Force: true, RemoveVolumes: true})
+		if err != nil && !errdefs.IsNotFound(err) {
+			s.t.Errorf("cleanup: remove container %v: %v", c.Names, err)
 		}
 	}
 }
