@@ -12,8 +12,10 @@ import (
 // docker (containers); kubernetes comes later. Every implementation
 // passes the conformance suite in runtime/runtimetest.
 type Driver interface {
-	// Start launches the task described by spec and returns its status
-	// once every container has been launched (State PENDING or RUNNING).
+	// Start launches the task described by spec and returns its status:
+	// State PENDING until every container has been launched, RUNNING
+	// after. Containers may be launched in the background after Start
+	// returns; one whose DependsOn conditions do not hold yet always is.
 	// Host ports for PortMappings with HostPort 0 are chosen by the
 	// driver and reported in the status. Start is idempotent: starting a
 	// task ID the driver already knows returns that task's status and
@@ -54,7 +56,9 @@ type TaskSpec struct {
 	// task ARN); drivers attach them where they can, e.g. as container
 	// labels.
 	Labels map[string]string `json:"labels,omitempty"`
-	// Containers are started in order.
+	// Containers without dependencies are started in order; the others
+	// once their DependsOn conditions hold. A task stops a container
+	// only once the containers that depend on it have exited.
 	Containers []ContainerSpec `json:"containers"`
 }
 
@@ -87,7 +91,10 @@ type ContainerSpec struct {
 	// SIGKILL; zero means 30 seconds.
 	StopTimeout time.Duration `json:"stopTimeout,omitempty"`
 	// DependsOn holds the conditions on other containers of the task
-	// that must hold before this one starts.
+	// that must hold before this one starts. A condition that can no
+	// longer hold (a SUCCESS dependency exited non-zero; a HEALTHY one
+	// exited, is unhealthy or has no health check) stops the task, and
+	// this container never starts.
 	DependsOn []Dependency `json:"dependsOn,omitempty"`
 
 	// The fields below isolate a container; the process driver, which

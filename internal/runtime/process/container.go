@@ -29,12 +29,13 @@ type container struct {
 	env     []string
 	workDir string
 
-	// Set by launch in the shim's main goroutine.
+	// Used only by the shim's main goroutine.
 	pid          int
 	exited       chan struct{} // closed once the process has been reaped
 	logDone      chan struct{} // closed once the output pipe is drained
 	logPipe      *os.File      // read end of the output pipe
 	cancelHealth context.CancelFunc
+	stopping     bool // stop was called
 }
 
 // exitEvent reports that a container's process was reaped.
@@ -126,7 +127,8 @@ func (c *container) command(ctx context.Context, argv []string) (*exec.Cmd, erro
 }
 
 // launch starts the container's process with its output going through a
-// pipe into its log file, starts its health check, and records it.
+// pipe into its log file, starts its health check, and records it. It is
+// called by the shim's main goroutine.
 func (s *shim) launch(c *container) error {
 	logFile, err := openRotatingFile(s.paths.containerLog(c.spec.Name), s.logMax)
 	if err != nil {
@@ -164,7 +166,7 @@ func (s *shim) launch(c *container) error {
 		st.Procs[c.index] = procRecord{PID: c.pid, StartTicks: processStartTicks(c.pid)}
 	})
 	s.logger.Info("container started", "container", c.spec.Name, "pid", c.pid)
-	if hc := c.spec.HealthCheck; hc != nil && hc.Command[0] != "NONE" {
+	if hasHealthCheck(c.spec) {
 		ctx, cancel := context.WithCancel(context.Background())
 		c.cancelHealth = cancel
 		s.healthWG.Add(1)
@@ -198,8 +200,13 @@ func (s *shim) wait(c *container, cmd *exec.Cmd) {
 }
 
 // stop sends SIGTERM to the container's process group and, unless the
-// container exits first, SIGKILL after its StopTimeout.
+// container exits first, SIGKILL after its StopTimeout. Only the first
+// call has an effect.
 func (c *container) stop(logger *slog.Logger) {
+	if c.stopping {
+		return
+	}
+	c.stopping = true
 	select {
 	case <-c.exited:
 		return

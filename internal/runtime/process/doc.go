@@ -4,9 +4,12 @@
 // Every task gets a directory under the driver's state directory and a
 // small supervisor process, the shim, started detached in its own session.
 // The shim is the parent of the task's container processes: it starts
-// them, runs their health checks, writes their output to bounded log files,
-// stops them (SIGTERM to each container's process group, SIGKILL after the
-// container's StopTimeout) and records everything in a JSON state file.
+// them (each once its dependsOn conditions hold), runs their health
+// checks, writes their output to bounded log files, stops them (SIGTERM to
+// each container's process group once its dependents have exited, SIGKILL
+// after the container's StopTimeout) and records everything in a JSON
+// state file. One goroutine owns the task's state: exits and health
+// changes reach it as events.
 // Because the shim does not depend on the control plane, tasks keep
 // running, keep being health-checked and keep their exit codes while the
 // control plane is down; a new Driver over the same directory adopts them

@@ -45,7 +45,7 @@ type Config struct {
 	// (one previous file is kept). Default DefaultLogMaxBytes.
 	LogMaxBytes int64
 	// StartTimeout bounds how long Start waits for the shim to launch the
-	// containers. Default DefaultStartTimeout.
+	// containers that wait for no dependency. Default DefaultStartTimeout.
 	StartTimeout time.Duration
 	// BaseDir is the directory a relative container WorkingDir is taken
 	// from. Default: the working directory of the calling process.

@@ -75,9 +75,15 @@ func healthArgv(hc runtime.HealthCheck) []string {
 	return hc.Command[1:]
 }
 
+// healthEvent reports that a container's health changed.
+type healthEvent struct {
+	index  int
+	health runtime.Health
+}
+
 // runHealth probes the container every Interval (measured from the end
 // of the previous probe, the first one Interval after start) until ctx is
-// done, recording the resulting health in the state.
+// done, reporting each change of the resulting health to the main loop.
 func (s *shim) runHealth(ctx context.Context, c *container, startedAt time.Time) {
 	hc := *c.spec.HealthCheck
 	interval, timeout := hc.Interval, hc.Timeout
@@ -102,13 +108,12 @@ func (s *shim) runHealth(ctx context.Context, c *container, startedAt time.Time)
 			return
 		}
 		if h := tracker.observe(ok, time.Now()); h != last {
-			s.logger.Info("container health changed", "container", c.spec.Name, "health", h)
 			last = h
-			s.update(func(st *stateFile) {
-				if cs := &st.Status.Containers[c.index]; cs.State == runtime.StateRunning {
-					cs.Health = h
-				}
-			})
+			select {
+			case s.healths <- healthEvent{index: c.index, health: h}:
+			case <-ctx.Done():
+				return
+			}
 		}
 		timer.Reset(interval)
 	}

@@ -63,8 +63,9 @@ type stateFile struct {
 	ShimPID int `json:"shimPid"`
 	// ShimStartTicks is the shim's start time from /proc/<pid>/stat.
 	ShimStartTicks uint64 `json:"shimStartTicks,omitempty"`
-	// Launched is set once every container has been started or has
-	// failed to start.
+	// Launched is set once every container has been started or will
+	// never be (it failed to start, its dependencies cannot be met, or
+	// the task stopped first).
 	Launched bool `json:"launched"`
 	// Finished is set in the final state, written when every container
 	// has exited; nothing changes the file afterwards.

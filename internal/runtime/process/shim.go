@@ -28,9 +28,10 @@ const logDrainTimeout = 2 * time.Second
 // hidden "shim" subcommand; tests call it from TestMain when re-executed
 // with the environment set in Config.ShimEnv.
 //
-// The shim starts the task's containers, supervises them until all have
-// exited and records their state in the task directory. It stops the task
-// on SIGTERM or SIGINT, or when an essential container exits.
+// The shim starts the task's containers, each once its dependencies
+// hold, supervises them until all have exited and records their state in
+// the task directory. It stops the task on SIGTERM or SIGINT, when an
+// essential container exits or when a dependency can never hold.
 func ShimMain(args []string) int {
 	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
 	if len(args) != 1 || args[0] == "" {
@@ -57,14 +58,14 @@ type shim struct {
 	lock    *os.File // holds the task's shim.lock while the shim lives
 	ready   *os.File // the driver's ready pipe; nil once notified
 
-	ctrs  []*container
-	exits chan exitEvent
+	ctrs    []*container
+	byName  map[string]*container
+	exits   chan exitEvent
+	healths chan healthEvent
 
 	// Fields below are used only by the goroutine running run.
 	stopping bool
-
-	// mu guards state, which is written to state.json on every change.
-	mu    sync.Mutex
+	// state is written to state.json on every change.
 	state stateFile
 
 	healthWG sync.WaitGroup
@@ -113,11 +114,19 @@ func newShim(dir string, logger *slog.Logger) (*shim, error) {
 		s.close()
 		return nil, fmt.Errorf("read spec: %w", err)
 	}
+	if err := validateSpec(tf.Spec); err != nil {
+		s.close()
+		return nil, fmt.Errorf("read spec: %w", err)
+	}
 	s.spec, s.logMax = tf.Spec, max(tf.LogMaxBytes, minLogMaxBytes)
 	s.logger = logger.With("task", tf.Spec.ID)
 	s.exits = make(chan exitEvent, len(tf.Spec.Containers))
+	s.healths = make(chan healthEvent)
+	s.byName = make(map[string]*container, len(tf.Spec.Containers))
 	for i, cs := range tf.Spec.Containers {
-		s.ctrs = append(s.ctrs, newContainer(i, cs, s.baseEnv, p.dir))
+		c := newContainer(i, cs, s.baseEnv, p.dir)
+		s.ctrs = append(s.ctrs, c)
+		s.byName[cs.Name] = c
 	}
 	s.state = stateFile{
 		Version:        stateVersion,
@@ -161,29 +170,37 @@ func (s *shim) close() {
 	_ = s.lock.Close()
 }
 
-// run supervises the task from start to finish.
+// run supervises the task from start to finish: one loop that launches
+// what may be launched, stops what may be stopped, and waits for the next
+// event (an exit, a health change, a signal) until no container runs.
 func (s *shim) run() {
 	sigs := make(chan os.Signal, 4)
 	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT)
 	defer signal.Stop(sigs)
 
-	s.mu.Lock()
-	s.persistLocked() // records ShimPID only once signals are handled
-	s.mu.Unlock()
+	s.persist() // records ShimPID only once signals are handled
 	s.logger.Info("shim started", "pid", os.Getpid(), "containers", len(s.ctrs))
 	if ok, _ := fileExists(s.paths.stop()); ok {
 		s.beginStop(reasonUserStop)
 	}
 
-	running := s.launchAll(sigs)
-	s.markLaunched()
-	s.notifyReady()
-
-	for running > 0 {
+	running := 0
+	for {
+		running += s.launchReady(sigs)
+		if s.stopping {
+			s.stopUnblocked()
+		}
+		// Start returns once what waits for nothing is launched.
+		s.notifyReady()
+		if running == 0 {
+			break
+		}
 		select {
 		case ev := <-s.exits:
 			running--
 			s.onExit(ev)
+		case ev := <-s.healths:
+			s.onHealth(ev)
 		case sig := <-sigs:
 			s.logger.Info("received signal", "signal", sig.String())
 			s.beginStop(reasonUserStop)
@@ -192,47 +209,88 @@ func (s *shim) run() {
 	s.finish()
 }
 
-// launchAll starts the containers in order and returns how many are
-// running. It stops launching once the task is stopping (a stop request,
-// or an essential container that failed to start).
-func (s *shim) launchAll(sigs <-chan os.Signal) int {
-	running := 0
-	for _, c := range s.ctrs {
-		select {
-		case <-sigs:
-			s.beginStop(reasonUserStop)
-		default:
-		}
-		if s.stopping {
-			break
-		}
-		if err := s.launch(c); err != nil {
-			reason := fmt.Sprintf("CannotStartContainerError: %v", err)
-			s.logger.Error("start container", "container", c.spec.Name, "err", err)
-			s.update(func(st *stateFile) {
-				cs := &st.Status.Containers[c.index]
-				cs.State, cs.Reason, cs.StoppedAt = runtime.StateStopped, reason, time.Now().UTC()
-			})
-			if c.spec.Essential {
+// launchReady launches, in spec order, each container not launched yet
+// whose dependencies hold, until no more can be, and returns how many it
+// launched. A container whose dependencies can never hold is not started
+// and stops the task. Once the task is stopping nothing more is launched.
+func (s *shim) launchReady(sigs <-chan os.Signal) int {
+	launched := 0
+	for progress := true; progress && !s.stopping; {
+		progress = false
+		for _, c := range s.ctrs {
+			select {
+			case <-sigs:
+				s.beginStop(reasonUserStop)
+			default:
+			}
+			if s.stopping {
+				break
+			}
+			if s.state.Status.Containers[c.index].State != runtime.StatePending {
+				continue
+			}
+			ok, err := s.dependenciesMet(c)
+			switch {
+			case err != nil:
+				reason := "CannotStartContainerError: " + err.Error()
+				s.notStarted(c, reason)
 				s.beginStop(reason)
+			case ok:
+				if s.start(c) {
+					launched++
+				}
+			default:
+				continue // waits
 			}
-			continue
+			progress = true
 		}
-		running++
 	}
-	s.update(func(st *stateFile) {
-		for i := range st.Status.Containers {
-			if cs := &st.Status.Containers[i]; cs.State == runtime.StatePending {
-				cs.State, cs.Reason, cs.StoppedAt = runtime.StateStopped, reasonNotStarted, time.Now().UTC()
-			}
-		}
-	})
-	return running
+	s.markLaunched()
+	return launched
 }
 
-// markLaunched records that every container has been launched; the task
-// is RUNNING unless it is already stopping.
+// start launches container c and reports whether it runs. A container
+// that fails to start is recorded as such and, if essential, stops the
+// task.
+func (s *shim) start(c *container) bool {
+	err := s.launch(c)
+	if err == nil {
+		return true
+	}
+	s.logger.Error("start container", "container", c.spec.Name, "err", err)
+	reason := "CannotStartContainerError: " + err.Error()
+	s.notStarted(c, reason)
+	if c.spec.Essential {
+		s.beginStop(reason)
+	}
+	return false
+}
+
+// notStarted records that container c will never run, for reason.
+func (s *shim) notStarted(c *container, reason string) {
+	s.update(func(st *stateFile) {
+		cs := &st.Status.Containers[c.index]
+		cs.State, cs.Reason, cs.StoppedAt = runtime.StateStopped, reason, time.Now().UTC()
+	})
+}
+
+// markLaunched records, once no container is left to launch, that every
+// container has been launched; the task is RUNNING unless it is stopping.
+// Once the task is stopping, the containers not launched yet never will
+// be.
 func (s *shim) markLaunched() {
+	if s.state.Launched {
+		return
+	}
+	for _, c := range s.ctrs {
+		if s.state.Status.Containers[c.index].State != runtime.StatePending {
+			continue
+		}
+		if !s.stopping {
+			return // waits for its dependencies
+		}
+		s.notStarted(c, reasonNotStarted)
+	}
 	s.update(func(st *stateFile) {
 		st.Launched = true
 		if !s.stopping {
@@ -254,9 +312,10 @@ func (s *shim) notifyReady() {
 	s.ready = nil
 }
 
-// beginStop starts stopping the task: every running container's process
-// group gets SIGTERM, and SIGKILL after the container's StopTimeout.
-// Only the first call has an effect.
+// beginStop records that the task is stopping, for reason: nothing more
+// is launched, and the run loop stops the running containers, each
+// (SIGTERM, SIGKILL after its StopTimeout) once its dependents have
+// exited. Only the first call has an effect.
 func (s *shim) beginStop(reason string) {
 	if s.stopping {
 		return
@@ -264,11 +323,17 @@ func (s *shim) beginStop(reason string) {
 	s.stopping = true
 	s.logger.Info("stopping task", "reason", reason)
 	s.update(func(st *stateFile) { st.Status.StoppedReason = reason })
-	for _, c := range s.ctrs {
-		if c.pid != 0 {
-			c.stop(s.logger)
+}
+
+// onHealth records a container's new health while it runs.
+func (s *shim) onHealth(ev healthEvent) {
+	c := s.ctrs[ev.index]
+	s.logger.Info("container health changed", "container", c.spec.Name, "health", ev.health)
+	s.update(func(st *stateFile) {
+		if cs := &st.Status.Containers[c.index]; cs.State == runtime.StateRunning {
+			cs.Health = ev.health
 		}
-	}
+	})
 }
 
 // onExit records a container's exit and stops the task if the container
@@ -318,17 +383,15 @@ func (s *shim) finish() {
 // update applies fn to the state and persists it. Nothing changes after
 // the final state is written.
 func (s *shim) update(fn func(*stateFile)) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	if s.state.Finished {
 		return
 	}
 	fn(&s.state)
-	s.persistLocked()
+	s.persist()
 }
 
-// persistLocked writes the state file; the caller holds s.mu.
-func (s *shim) persistLocked() {
+// persist writes the state file.
+func (s *shim) persist() {
 	if err := writeJSON(s.paths.state(), s.state); err != nil {
 		s.logger.Error("write state", "err", err)
 	}

@@ -158,7 +158,8 @@ func (d *Driver) prepareDir(spec runtime.TaskSpec) (_ *os.File, err error) {
 // spawnShim starts the shim for the task in p, detached in its own
 // session with its output going to shim.log. The shim inherits lock (so
 // the task's lock is held without a gap) and the write end of a pipe it
-// writes to once the containers are launched; the read end is returned.
+// writes to once the containers that wait for no dependency are
+// launched; the read end is returned.
 func (d *Driver) spawnShim(p taskPaths, lock *os.File) (*os.File, error) {
 	logFile, err := os.OpenFile(p.shimLog(), os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
 	if err != nil {
@@ -200,8 +201,9 @@ func (d *Driver) spawnShim(p taskPaths, lock *os.File) (*os.File, error) {
 	return readyR, nil
 }
 
-// waitReady waits until the shim reports the containers launched, the
-// shim dies (errShimDied), StartTimeout passes or ctx is done.
+// waitReady waits until the shim reports the containers that wait for
+// no dependency launched, the shim dies (errShimDied), StartTimeout
+// passes or ctx is done.
 func (d *Driver) waitReady(ctx context.Context, id string, l *launch) error {
 	result := make(chan error, 1)
 	go func() {
