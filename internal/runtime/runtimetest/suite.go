@@ -118,6 +118,10 @@ func Run(t *testing.T, newDriver NewDriver, app App) {
 		{"HealthStartPeriod", testHealthStartPeriod},
 		{"HealthTimeout", testHealthTimeout},
 		{"HealthShell", testHealthShell},
+		{"DependsOnOrder", testDependsOnOrder},
+		{"DependsOnUnmet", testDependsOnUnmet},
+		{"DependsOnStopWaiting", testDependsOnStopWaiting},
+		{"DependsOnStopOrder", testDependsOnStopOrder},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -137,6 +141,11 @@ type harness struct {
 	mu      sync.Mutex
 	callCtx context.Context
 	cleaned map[string]bool
+}
+
+// sub returns a harness for t, a subtest, over the same driver.
+func (h *harness) sub(t *testing.T) *harness {
+	return &harness{t: t, d: h.d, app: h.app, prefix: taskPrefix(t)}
 }
 
 // taskPrefix is a short, unique, file-name-safe prefix for task IDs.
