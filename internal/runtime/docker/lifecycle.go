@@ -186,10 +186,12 @@ func (d *Driver) dependencyMet(id string, dep runtime.Dependency) (bool, error) 
 		switch {
 		case c.State.Health != nil && c.State.Health.Status == container.Healthy:
 			return true, nil
+		case exited:
+			// Checked before Unhealthy: Docker marks a stopped
+			// container unhealthy whatever its checks said.
+			return false, errors.New("it exited")
 		case c.State.Health != nil && c.State.Health.Status == container.Unhealthy:
 			return false, errors.New("it is unhealthy")
-		case exited:
-			return false, errors.New("it exited")
 		case c.State.Health == nil && c.State.Running:
 			return false, errors.New("it has no health check")
 		}

@@ -176,7 +176,9 @@ func containerStatus(cs runtime.ContainerSpec, byName map[string]container.Inspe
 	case c.State.Error != "":
 		st.Reason = "CannotStartContainerError: " + c.State.Error
 	}
-	if hc := cs.HealthCheck; hc != nil && hc.Command[0] != "NONE" && c.State.Health != nil {
+	// Docker marks a container unhealthy once it stops, whatever its
+	// checks said: only a running container's health is reported.
+	if hc := cs.HealthCheck; hc != nil && hc.Command[0] != "NONE" && c.State.Health != nil && st.State == runtime.StateRunning {
 		switch c.State.Health.Status {
 		case container.Healthy:
 			st.Health = runtime.HealthHealthy

@@ -114,10 +114,8 @@ func testDependsOnUnmet(t *testing.T, h *harness) {
 			[]string{prefix + "(SUCCESS) cannot be met: it exited with code 3"}},
 		{"Unhealthy", failing, runtime.ConditionHealthy,
 			[]string{prefix + "(HEALTHY) cannot be met: it is unhealthy"}},
-		// Docker marks a container UNHEALTHY when it stops, so the
-		// docker driver finds it unhealthy rather than exited.
 		{"ExitedBeforeHealthy", exiting, runtime.ConditionHealthy,
-			[]string{prefix + "(HEALTHY) cannot be met: it exited", prefix + "(HEALTHY) cannot be met: it is unhealthy"}},
+			[]string{prefix + "(HEALTHY) cannot be met: it exited"}},
 		{"NoHealthCheck", sleeper, runtime.ConditionHealthy,
 			[]string{prefix + "(HEALTHY) cannot be met: it has no health check"}},
 	} {
