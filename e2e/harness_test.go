@@ -20,10 +20,10 @@ import (
 	"testing"
 	"time"
 
+	cerrdefs "github.com/containerd/errdefs"
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/filters"
 	"github.com/docker/docker/client"
-	"github.com/docker/docker/errdefs"
 
 	"github.com/cutover/cutover/internal/runtime/docker"
 )
@@ -210,7 +210,7 @@ func (s *server) removeContainers() {
 	}
 	for _, c := range list {
 		err := cli.ContainerRemove(ctx, c.ID, container.RemoveOptions{Force: true, RemoveVolumes: true})
-		if err != nil && !errdefs.IsNotFound(err) {
+		if err != nil && !cerrdefs.IsNotFound(err) {
 			s.t.Errorf("cleanup: remove container %v: %v", c.Names, err)
 		}
 	}

@@ -9,9 +9,9 @@ import (
 	"strconv"
 	"time"
 
+	cerrdefs "github.com/containerd/errdefs"
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/mount"
-	"github.com/docker/docker/errdefs"
 	"github.com/docker/go-connections/nat"
 	"github.com/docker/go-units"
 
@@ -95,7 +95,7 @@ func (d *Driver) createSandbox(ctx context.Context, spec runtime.TaskSpec) (bool
 	}
 	name := d.sandboxName(spec.ID)
 	created, err := d.cli.ContainerCreate(ctx, cfg, host, nil, nil, name)
-	if errdefs.IsConflict(err) {
+	if cerrdefs.IsConflict(err) {
 		return false, nil
 	}
 	if err != nil {

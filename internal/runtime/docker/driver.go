@@ -10,10 +10,10 @@ import (
 	"slices"
 	"sync"
 
+	cerrdefs "github.com/containerd/errdefs"
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/filters"
 	"github.com/docker/docker/client"
-	"github.com/docker/docker/errdefs"
 
 	"github.com/cutover/cutover/internal/runtime"
 )
@@ -292,14 +292,14 @@ func (d *Driver) Remove(ctx context.Context, id string) error {
 	})
 	for _, c := range list {
 		err := d.cli.ContainerRemove(ctx, c.ID, container.RemoveOptions{RemoveVolumes: true, Force: true})
-		if err != nil && !errdefs.IsNotFound(err) {
+		if err != nil && !cerrdefs.IsNotFound(err) {
 			return fmt.Errorf("remove container %s: %w", c.Names, unavailable(err))
 		}
 	}
 	if obs.spec != nil {
 		for _, v := range taskVolumes(*obs.spec) {
 			err := d.cli.VolumeRemove(ctx, d.volumeName(id, v), true)
-			if err != nil && !errdefs.IsNotFound(err) {
+			if err != nil && !cerrdefs.IsNotFound(err) {
 				return fmt.Errorf("remove volume %s: %w", v, unavailable(err))
 			}
 		}

@@ -7,7 +7,6 @@ import (
 	"debug/elf"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -16,9 +15,9 @@ import (
 	goruntime "runtime"
 	"sync"
 
+	cerrdefs "github.com/containerd/errdefs"
 	"github.com/docker/docker/api/types/image"
 	"github.com/docker/docker/client"
-	"github.com/docker/docker/errdefs"
 	"github.com/docker/docker/pkg/jsonmessage"
 )
 
@@ -67,7 +66,7 @@ func ImportBinary(ctx context.Context, cli *client.Client, binary, inImage, repo
 	defer mu.(*sync.Mutex).Unlock()
 	if _, err := cli.ImageInspect(ctx, ref); err == nil {
 		return ref, nil
-	} else if !errdefs.IsNotFound(err) {
+	} else if !cerrdefs.IsNotFound(err) {
 		return "", fmt.Errorf("inspect image %s: %w", ref, err)
 	}
 	files, err := sharedLibraries(binary)
@@ -238,5 +237,3 @@ func trimNul(b []byte) []byte {
 	}
 	return b
 }
-
-var errNoDaemon = errors.New("no Docker daemon")

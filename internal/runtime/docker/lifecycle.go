@@ -8,9 +8,9 @@ import (
 	"sync"
 	"time"
 
+	cerrdefs "github.com/containerd/errdefs"
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/image"
-	"github.com/docker/docker/errdefs"
 	"github.com/docker/docker/pkg/jsonmessage"
 
 	"github.com/cutover/cutover/internal/runtime"
@@ -115,7 +115,7 @@ func (d *Driver) pullIfAbsent(ref string) error {
 	defer cancel()
 	if _, err := d.cli.ImageInspect(ctx, ref); err == nil {
 		return nil
-	} else if !errdefs.IsNotFound(err) {
+	} else if !cerrdefs.IsNotFound(err) {
 		return fmt.Errorf("inspect image %s: %w", ref, unavailable(err))
 	}
 	d.log.Info("pulling image", "image", ref)
@@ -165,7 +165,7 @@ func (d *Driver) dependencyMet(id string, dep runtime.Dependency) (bool, error) 
 	ctx, cancel := context.WithTimeout(context.Background(), opTimeout)
 	defer cancel()
 	c, err := d.cli.ContainerInspect(ctx, d.containerName(id, dep.Container))
-	if errdefs.IsNotFound(err) {
+	if cerrdefs.IsNotFound(err) {
 		return false, nil // not created yet
 	}
 	if err != nil {
@@ -214,7 +214,7 @@ func (d *Driver) launch(spec runtime.TaskSpec, c runtime.ContainerSpec, sandboxI
 	cfg, host := d.containerConfig(spec, c, sandboxID)
 	name := d.containerName(spec.ID, c.Name)
 	created, err := d.cli.ContainerCreate(ctx, cfg, host, nil, nil, name)
-	if errdefs.IsConflict(err) {
+	if cerrdefs.IsConflict(err) {
 		// Created by an earlier control plane: start it if it never was.
 		cur, err := d.cli.ContainerInspect(ctx, name)
 		if err != nil {
@@ -319,7 +319,7 @@ func (d *Driver) stopContainers(id string) error {
 			}
 			// Each container's own stop timeout was set when it was
 			// created: SIGTERM, then SIGKILL once it has passed.
-			if err := d.cli.ContainerStop(ctx, cid, container.StopOptions{}); err != nil && !errdefs.IsNotFound(err) {
+			if err := d.cli.ContainerStop(ctx, cid, container.StopOptions{}); err != nil && !cerrdefs.IsNotFound(err) {
 				errs <- fmt.Errorf("stop container %s: %w", name, err)
 			}
 		})
@@ -330,7 +330,7 @@ func (d *Driver) stopContainers(id string) error {
 		return err
 	}
 	if sandboxID != "" {
-		if err := d.cli.ContainerStop(ctx, sandboxID, container.StopOptions{}); err != nil && !errdefs.IsNotFound(err) {
+		if err := d.cli.ContainerStop(ctx, sandboxID, container.StopOptions{}); err != nil && !cerrdefs.IsNotFound(err) {
 			return fmt.Errorf("stop network sandbox: %w", err)
 		}
 	}

@@ -5,8 +5,8 @@ import (
 	"fmt"
 	"io"
 
+	cerrdefs "github.com/containerd/errdefs"
 	"github.com/docker/docker/api/types/container"
-	"github.com/docker/docker/errdefs"
 	"github.com/docker/docker/pkg/stdcopy"
 
 	"github.com/cutover/cutover/internal/runtime"
@@ -27,7 +27,7 @@ func (d *Driver) Logs(ctx context.Context, id, name string, maxBytes int64, w io
 		return fmt.Errorf("container %q of task %s: %w", name, id, runtime.ErrTaskNotFound)
 	}
 	r, err := d.cli.ContainerLogs(ctx, d.containerName(id, name), container.LogsOptions{ShowStdout: true, ShowStderr: true})
-	if errdefs.IsNotFound(err) {
+	if cerrdefs.IsNotFound(err) {
 		return nil // not created yet: nothing logged
 	}
 	if err != nil {

@@ -7,8 +7,8 @@ import (
 	"strconv"
 	"time"
 
+	cerrdefs "github.com/containerd/errdefs"
 	"github.com/docker/docker/api/types/container"
-	"github.com/docker/docker/errdefs"
 	"github.com/docker/go-connections/nat"
 
 	"github.com/cutover/cutover/internal/runtime"
@@ -45,7 +45,7 @@ func (d *Driver) observe(ctx context.Context, id string, list []container.Summar
 	var sandbox *container.InspectResponse
 	for _, s := range list {
 		c, err := d.cli.ContainerInspect(ctx, s.ID)
-		if errdefs.IsNotFound(err) {
+		if cerrdefs.IsNotFound(err) {
 			continue // removed since it was listed
 		}
 		if err != nil {
