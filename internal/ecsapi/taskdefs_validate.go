@@ -30,11 +30,8 @@ func validateRegistration(req *ecs.RegisterTaskDefinitionRequest) error {
 	names := make([]string, 0, len(req.ContainerDefinitions))
 	essential := false
 	for _, c := range req.ContainerDefinitions {
-		if !nameRE.MatchString(c.Name) {
-			return invalidParam("Container name %q is invalid: up to 255 letters (uppercase and lowercase), numbers, hyphens, and underscores are allowed.", truncateRef(c.Name))
-		}
-		if slices.Contains(names, c.Name) {
-			return invalidParam("Container names must be unique: %q is used more than once.", c.Name)
+		if err := checkName("Container", c.Name, names); err != nil {
+			return err
 		}
 		names = append(names, c.Name)
 		if c.Image == "" {
@@ -96,16 +93,25 @@ func validateDependencies(cds []ecs.ContainerDefinition) error {
 	return nil
 }
 
+// checkName checks the name of a kind ("Container", "Volume") of the
+// task definition: its form, and that it is not among those seen.
+func checkName(kind, name string, seen []string) error {
+	if !nameRE.MatchString(name) {
+		return invalidParam("%s name %q is invalid: up to 255 letters (uppercase and lowercase), numbers, hyphens, and underscores are allowed.", kind, truncateRef(name))
+	}
+	if slices.Contains(seen, name) {
+		return invalidParam("%s names must be unique: %q is used more than once.", kind, name)
+	}
+	return nil
+}
+
 // validateVolumes checks the task definition's volumes (names as for
 // containers, each once) and that every mount point names one of them.
 func validateVolumes(req *ecs.RegisterTaskDefinitionRequest) error {
 	volumes := make([]string, 0, len(req.Volumes))
 	for _, v := range req.Volumes {
-		if !nameRE.MatchString(v.Name) {
-			return invalidParam("Volume name %q is invalid: up to 255 letters (uppercase and lowercase), numbers, hyphens, and underscores are allowed.", truncateRef(v.Name))
-		}
-		if slices.Contains(volumes, v.Name) {
-			return invalidParam("Volume names must be unique: %q is used more than once.", v.Name)
+		if err := checkName("Volume", v.Name, volumes); err != nil {
+			return err
 		}
 		volumes = append(volumes, v.Name)
 	}
