@@ -19,6 +19,7 @@ import (
 
 	"github.com/cutover/cutover/internal/runtime"
 	"github.com/cutover/cutover/internal/runtime/docker"
+	"github.com/cutover/cutover/internal/runtime/runtimetest"
 )
 
 // fixture is one test's driver and test app.
@@ -26,26 +27,12 @@ type fixture struct {
 	t   *testing.T
 	d   *docker.Driver
 	cfg docker.Config
-	app appSpec
-}
-
-// appSpec builds containers running the test app.
-type appSpec struct{ image string }
-
-func (a appSpec) container(name string, args ...string) runtime.ContainerSpec {
-	return runtime.ContainerSpec{
-		Name:      name,
-		Image:     a.image,
-		Command:   append([]string{"/testapp"}, args...),
-		Env:       map[string]string{"TESTAPP_LISTEN_HOST": "0.0.0.0"},
-		Essential: true,
-	}
+	app runtimetest.App
 }
 
 func newFixture(t *testing.T) *fixture {
-	a := app(t)
 	cfg := testConfig(t)
-	return &fixture{t: t, d: newTestDriver(t, cfg), cfg: cfg, app: appSpec{image: a.Image}}
+	return &fixture{t: t, d: newTestDriver(t, cfg), cfg: cfg, app: app(t)}
 }
 
 func (f *fixture) ctx() context.Context { return context.Background() }
@@ -103,12 +90,12 @@ func get(t *testing.T, port int, path string) string {
 // conditions and stop order are in the conformance suite.)
 func TestSharedNetwork(t *testing.T) {
 	f := newFixture(t)
-	web := f.app.container("web", "serve")
+	web := f.app.Container("web", nil, "serve")
 	web.Ports = []runtime.PortMapping{{ContainerPort: 8080}}
 	web.HealthCheck = &runtime.HealthCheck{Command: []string{"CMD", "/testapp", "probe", "/healthz"}, Interval: 200 * time.Millisecond, Retries: 2}
 	// The checker probes web over localhost once web listens: it can
 	// only succeed in the same network namespace.
-	checker := f.app.container("checker", "probe", "/")
+	checker := f.app.Container("checker", nil, "probe", "/")
 	checker.Env["PORT"] = "8080"
 	checker.Essential = false
 	checker.DependsOn = []runtime.Dependency{{Container: "web", Condition: runtime.ConditionHealthy}}
@@ -128,7 +115,7 @@ func TestContainerOptions(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(hostDir, "greeting"), []byte("hi"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	web := f.app.container("web", "serve")
+	web := f.app.Container("web", nil, "serve")
 	web.Ports = []runtime.PortMapping{{ContainerPort: 8080}}
 	web.User = "1234:1234"
 	web.WorkingDir = "/tmp"
@@ -204,7 +191,7 @@ func m(f *fixture, id, vol string) string { return f.cfg.Namespace + "-" + id + 
 // with ECS's CannotPullContainerError.
 func TestPullFailure(t *testing.T) {
 	f := newFixture(t)
-	c := f.app.container("web", "serve")
+	c := f.app.Container("web", nil, "serve")
 	c.Image = "cutover-test/no-such-image:never"
 	f.start(runtime.TaskSpec{ID: "pull", Containers: []runtime.ContainerSpec{c}})
 	st := waitFor(t, f.d, "pull", "STOPPED", stateIs(runtime.StateStopped))
@@ -247,15 +234,15 @@ func TestAdoption(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	web := f.app.container("web", "serve")
+	web := f.app.Container("web", nil, "serve")
 	web.Ports = []runtime.PortMapping{{ContainerPort: 8080}}
 	running := runtime.TaskSpec{ID: "running", Containers: []runtime.ContainerSpec{web}}
-	early := f.app.container("early", "exit", "0", "3s")
+	early := f.app.Container("early", nil, "exit", "0", "3s")
 	early.Essential = false
-	late := f.app.container("late", "sleep")
+	late := f.app.Container("late", nil, "sleep")
 	late.DependsOn = []runtime.Dependency{{Container: "early", Condition: runtime.ConditionSuccess}}
 	halfway := runtime.TaskSpec{ID: "halfway", Containers: []runtime.ContainerSpec{early, late}}
-	dying := runtime.TaskSpec{ID: "dying", Containers: []runtime.ContainerSpec{f.app.container("main", "exit", "4", "2s"), f.app.container("side", "sleep")}}
+	dying := runtime.TaskSpec{ID: "dying", Containers: []runtime.ContainerSpec{f.app.Container("main", nil, "exit", "4", "2s"), f.app.Container("side", nil, "sleep")}}
 	dying.Containers[1].Essential = false
 	for _, spec := range []runtime.TaskSpec{running, halfway, dying} {
 		if _, err := old.Start(context.Background(), spec); err != nil {
