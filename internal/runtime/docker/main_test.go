@@ -2,7 +2,6 @@ package docker_test
 
 import (
 	"context"
-	"log/slog"
 	"os"
 	"strings"
 	"testing"
@@ -39,7 +38,7 @@ func testConfig(t *testing.T) docker.Config {
 		Namespace:   "cutovertest-" + strings.ToLower(strings.NewReplacer("/", "-", "_", "-").Replace(t.Name())),
 		PauseBinary: exe,
 		PauseEnv:    []string{testPauseEnv + "=1", "GORACE=atexit_sleep_ms=0"},
-		Logger:      slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		Logger:      runtimetest.Logger(t),
 	}
 }
 
@@ -89,13 +88,4 @@ func TestConformance(t *testing.T) {
 	runtimetest.Run(t, func(t *testing.T) runtime.Driver {
 		return newTestDriver(t, testConfig(t))
 	}, a)
-}
-
-// testWriter sends log output to t.Log.
-type testWriter struct{ t *testing.T }
-
-func (w testWriter) Write(p []byte) (int, error) {
-	w.t.Helper()
-	w.t.Log(string(p))
-	return len(p), nil
 }

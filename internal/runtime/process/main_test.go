@@ -3,7 +3,6 @@ package process
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"os"
 	"os/exec"
 	"strconv"
@@ -44,7 +43,7 @@ func testConfig(t *testing.T) Config {
 		ShimCommand: []string{exe},
 		// The shim exits without the race detector's one-second pause.
 		ShimEnv: []string{testShimEnv + "=1", "GORACE=" + strings.TrimSpace(os.Getenv("GORACE")+" atexit_sleep_ms=0")},
-		Logger:  slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		Logger:  runtimetest.Logger(t),
 	}
 }
 
@@ -84,15 +83,6 @@ func stopAll(t *testing.T, d *Driver) {
 			time.Sleep(50 * time.Millisecond)
 		}
 	}
-}
-
-// testWriter sends log output to t.Log.
-type testWriter struct{ t *testing.T }
-
-func (w testWriter) Write(p []byte) (int, error) {
-	w.t.Helper()
-	w.t.Log(string(p))
-	return len(p), nil
 }
 
 // waitFor polls cond until it holds, failing the test after 30 seconds.
