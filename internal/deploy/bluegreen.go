@@ -82,6 +82,9 @@ func (blueGreen) work(d *Deployment, in Input, p *Plan) bool {
 	case ecs.ServiceDeploymentLifecycleStageBakeTime:
 		// Both stay at full size: rolling back stays instant.
 		maintain(in, p, d, goal, d.RollbackTo)
+		if !d.BakeEnded.IsZero() {
+			return true
+		}
 		end := d.StageStarted.Add(time.Duration(ecs.Int32Value(d.Config.BakeTimeInMinutes)) * time.Minute)
 		p.wakeAt(end)
 		return !in.Now.Before(end)

@@ -42,6 +42,10 @@ type Deployment struct {
 	TriggeredAlarms []string `json:"triggeredAlarms,omitempty"`
 	// Hooks are the lifecycle hook runs so far.
 	Hooks []HookRun `json:"hooks,omitempty"`
+	// Stages is the timeline: every stage entered so far, in order.
+	Stages []StageRun `json:"stages,omitempty"`
+	// BakeEnded, beyond ECS, is when EndBake cut the bake time short.
+	BakeEnded time.Time `json:"bakeEndedAt,omitzero"`
 
 	CreatedAt  time.Time `json:"createdAt"`
 	StartedAt  time.Time `json:"startedAt,omitzero"`
@@ -64,6 +68,17 @@ type RevisionCounts struct {
 	ProductionWeight float64 `json:"productionWeight,omitempty"`
 }
 
+// StageRun is one entry of a deployment's timeline: a stage entered at
+// StartedAt, left when the next entry starts or the deployment ends.
+type StageRun struct {
+	Stage ecs.ServiceDeploymentLifecycleStage `json:"stage"`
+	// Step is the production traffic step (LINEAR and CANARY).
+	Step int `json:"step,omitempty"`
+	// Rollback marks the stages run while rolling back.
+	Rollback  bool      `json:"rollback,omitempty"`
+	StartedAt time.Time `json:"startedAt"`
+}
+
 // Rollback records why and when a deployment started rolling back.
 type Rollback struct {
 	Reason      string    `json:"reason"`
@@ -78,6 +93,14 @@ func (d *Deployment) Ongoing() bool { return !terminal[d.Status] }
 func (d *Deployment) RollingBack() bool {
 	return d.Status == ecs.ServiceDeploymentStatusRollbackRequested ||
 		d.Status == ecs.ServiceDeploymentStatusRollbackInProgress
+}
+
+// EndedAt is when the deployment reached its final status, or zero.
+func (d *Deployment) EndedAt() time.Time {
+	if !d.FinishedAt.IsZero() {
+		return d.FinishedAt
+	}
+	return d.StoppedAt
 }
 
 // Goal is the revision the deployment is currently moving tasks to: the

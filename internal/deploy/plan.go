@@ -204,6 +204,7 @@ func next(in Input) Plan {
 
 func (d *Deployment) enter(stage ecs.ServiceDeploymentLifecycleStage, now time.Time) {
 	d.Stage, d.StageStarted = stage, now
+	d.Stages = append(d.Stages, StageRun{Stage: stage, Step: d.Step, Rollback: d.Rollback != nil, StartedAt: now})
 }
 
 func (d *Deployment) finish(now time.Time) {
@@ -288,6 +289,7 @@ func clone(d *Deployment) *Deployment {
 	c := *d
 	c.Sources = append([]RevisionCounts(nil), d.Sources...)
 	c.Hooks = append([]HookRun(nil), d.Hooks...)
+	c.Stages = slices.Clone(d.Stages)
 	c.TriggeredAlarms = slices.Clone(d.TriggeredAlarms)
 	if d.Rollback != nil {
 		r := *d.Rollback

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"slices"
 
+	"github.com/cutover/cutover/internal/cutoverapi"
 	"github.com/cutover/cutover/internal/deploy"
 	"github.com/cutover/cutover/internal/ecs"
 	"github.com/cutover/cutover/internal/state"
@@ -133,7 +134,12 @@ func (a *API) stopServiceDeployment(ctx context.Context, req *ecs.StopServiceDep
 			return apiErr("ConflictException", "The service deployment has no previous service revision to roll back to.")
 		}
 		d.Status, d.UpdatedAt = ecs.ServiceDeploymentStatusRollbackRequested, a.now()
-		return tx.PutDeployment(d)
+		if err := tx.PutDeployment(d); err != nil {
+			return err
+		}
+		return a.record(ctx, tx, cutoverapi.AuditRecord{
+			Action: cutoverapi.ActionStop, ServiceArn: d.ServiceArn, ServiceDeploymentArn: d.Arn, Detail: "ROLLBACK",
+		})
 	})
 	if err != nil {
 		return nil, err

@@ -38,10 +38,11 @@ var (
 	errServiceDeploymentNotFound = apiErr("ServiceDeploymentNotFoundException", "Service deployment not found.")
 )
 
-// errorResponse maps any error from an operation to what is sent back.
-// Errors that are not API errors are the server's fault: a 500 whose
-// message does not leak internals (the caller logs the real error).
-func errorResponse(err error) (status int, typ, msg string) {
+// ErrorResponse maps any error from an operation to what is sent back:
+// the HTTP status, the exception type and the message. Errors that are
+// not API errors are the server's fault: a 500 whose message does not
+// leak internals (the caller logs the real error).
+func ErrorResponse(err error) (status int, typ, msg string) {
 	var ae *Error
 	if errors.As(err, &ae) {
 		return ae.Status, ae.Type, ae.Message

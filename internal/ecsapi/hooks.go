@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/cutover/cutover/internal/cutoverapi"
 	"github.com/cutover/cutover/internal/deploy"
 	"github.com/cutover/cutover/internal/ecs"
 	"github.com/cutover/cutover/internal/state"
@@ -135,7 +136,13 @@ func (a *API) continueServiceDeployment(ctx context.Context, req *ecs.ContinueSe
 		case err != nil:
 			return err
 		}
-		return tx.PutDeployment(d)
+		if err := tx.PutDeployment(d); err != nil {
+			return err
+		}
+		return a.record(ctx, tx, cutoverapi.AuditRecord{
+			Action: cutoverapi.ActionContinue, ServiceArn: d.ServiceArn, ServiceDeploymentArn: d.Arn,
+			HookID: req.HookId, Detail: string(action),
+		})
 	})
 	if err != nil {
 		return nil, err

@@ -13,6 +13,8 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/cutover/cutover/internal/awsmodel"
+	"github.com/cutover/cutover/internal/cutoverapi"
+	"github.com/cutover/cutover/internal/lb"
 	"github.com/cutover/cutover/internal/state"
 	"github.com/cutover/cutover/internal/store"
 )
@@ -30,6 +32,9 @@ type Config struct {
 	// Changed is called after a request changed desired state, to wake
 	// the controller. It must not block.
 	Changed func()
+	// TargetHealth, optional, reports the load balancer's view of every
+	// target, for DescribeServiceDeploymentDetails.
+	TargetHealth func(ctx context.Context) ([]lb.TargetHealth, error)
 	// Now is the clock; nil means time.Now.
 	Now    func() time.Time
 	Logger *slog.Logger
@@ -40,9 +45,12 @@ type API struct {
 	store   store.Store
 	arns    state.ARNs
 	changed func()
+	health  func(ctx context.Context) ([]lb.TargetHealth, error)
 	now     func() time.Time
 	log     *slog.Logger
-	ops     map[string]handler
+	// ops and cutoverOps are the handlers of the ECS operations and of
+	// cutover's own.
+	ops, cutoverOps map[string]handler
 }
 
 // handler runs one operation on a validated request body.
@@ -50,7 +58,7 @@ type handler func(ctx context.Context, body []byte) (any, error)
 
 // New returns the API.
 func New(cfg Config) *API {
-	a := &API{store: cfg.Store, arns: cfg.ARNs, changed: cfg.Changed, now: cfg.Now, log: cfg.Logger}
+	a := &API{store: cfg.Store, arns: cfg.ARNs, changed: cfg.Changed, health: cfg.TargetHealth, now: cfg.Now, log: cfg.Logger}
 	if a.changed == nil {
 		a.changed = func() {}
 	}
@@ -60,13 +68,15 @@ func New(cfg Config) *API {
 	if a.log == nil {
 		a.log = slog.New(slog.DiscardHandler)
 	}
-	a.ops = a.operations()
+	a.ops, a.cutoverOps = a.operations(), a.cutoverOperations()
 	return a
 }
 
-// Handles reports whether r is an ECS API request.
+// Handles reports whether r is a request of the ECS API or of cutover's
+// own operations (package cutoverapi).
 func Handles(r *http.Request) bool {
-	return strings.HasPrefix(r.Header.Get("X-Amz-Target"), TargetPrefix)
+	t := r.Header.Get("X-Amz-Target")
+	return strings.HasPrefix(t, TargetPrefix) || strings.HasPrefix(t, cutoverapi.TargetPrefix)
 }
 
 // op adapts a typed operation to a handler: the body, already checked
@@ -87,11 +97,11 @@ func op[Req, Resp any](fn func(context.Context, *Req) (*Resp, error)) handler {
 func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	reqID := uuid.NewString()
 	w.Header().Set("x-amzn-RequestId", reqID)
-	name := strings.TrimPrefix(r.Header.Get("X-Amz-Target"), TargetPrefix)
-	log := a.log.With("op", name, "request", reqID)
-	resp, err := a.serve(r, name)
+	target := r.Header.Get("X-Amz-Target")
+	log := a.log.With("op", target, "request", reqID)
+	resp, err := a.serve(r, target)
 	if err != nil {
-		status, typ, msg := errorResponse(err)
+		status, typ, msg := ErrorResponse(err)
 		if status >= 500 {
 			log.Error("request failed", "err", err)
 		} else {
@@ -103,16 +113,9 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, resp)
 }
 
-func (a *API) serve(r *http.Request, name string) (any, error) {
+func (a *API) serve(r *http.Request, target string) (any, error) {
 	if r.Method != http.MethodPost {
 		return nil, &Error{Type: "UnknownOperationException", Message: "The ECS API takes POST requests.", Status: http.StatusMethodNotAllowed}
-	}
-	h, ok := a.ops[name]
-	if !ok {
-		if _, err := awsmodel.ECS().Operation(name); err == nil {
-			return nil, apiErr("UnsupportedFeatureException", "cutover does not support the %s operation.", name)
-		}
-		return nil, apiErr("UnknownOperationException", "Unknown operation %q.", name)
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, maxBody))
 	if err != nil {
@@ -122,10 +125,35 @@ func (a *API) serve(r *http.Request, name string) (any, error) {
 		}
 		return nil, apiErr("SerializationException", "Could not read the request body.")
 	}
+	return a.Call(r.Context(), target, body)
+}
+
+// Call runs the operation an X-Amz-Target value names (an ECS one or
+// one of cutover's) on a JSON request body, as the actor ctx carries
+// (package audit). It is how the dashboard and the approval flows act:
+// with the API's checks, errors and audit trail. Its errors are *Error
+// or *awsmodel.ValidationError for what the caller got wrong; see
+// ErrorResponse.
+func (a *API) Call(ctx context.Context, target string, body []byte) (any, error) {
+	if name, ok := strings.CutPrefix(target, cutoverapi.TargetPrefix); ok {
+		h, ok := a.cutoverOps[name]
+		if !ok {
+			return nil, apiErr("UnknownOperationException", "Unknown operation %q.", target)
+		}
+		return h(ctx, body)
+	}
+	name := strings.TrimPrefix(target, TargetPrefix)
+	h, ok := a.ops[name]
+	if !ok {
+		if _, err := awsmodel.ECS().Operation(name); err == nil {
+			return nil, apiErr("UnsupportedFeatureException", "cutover does not support the %s operation.", name)
+		}
+		return nil, apiErr("UnknownOperationException", "Unknown operation %q.", name)
+	}
 	if err := awsmodel.ECS().ValidateJSONInput(name, body); err != nil {
 		return nil, err
 	}
-	return h(r.Context(), body)
+	return h(ctx, body)
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

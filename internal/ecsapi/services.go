@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"time"
 
+	"github.com/cutover/cutover/internal/cutoverapi"
 	"github.com/cutover/cutover/internal/deploy"
 	"github.com/cutover/cutover/internal/ecs"
 	"github.com/cutover/cutover/internal/state"
@@ -124,6 +125,13 @@ func (a *API) createService(ctx context.Context, req *ecs.CreateServiceRequest) 
 			return err
 		}
 		if err := tx.PutTags(svc.ServiceArn, req.Tags); err != nil {
+			return err
+		}
+		err = a.record(ctx, tx, cutoverapi.AuditRecord{
+			Action: cutoverapi.ActionCreateService, ServiceArn: svc.ServiceArn, ServiceDeploymentArn: svc.Deployment,
+			Detail: fmt.Sprintf("taskDefinition %s, desiredCount %d", td.TaskDefinitionArn, ecs.Int32Value(svc.DesiredCount)),
+		})
+		if err != nil {
 			return err
 		}
 		out, err = a.renderService(tx, svc, []ecs.ServiceField{ecs.ServiceFieldTags})

@@ -3,8 +3,10 @@ package ecsapi
 import (
 	"context"
 	"errors"
+	"fmt"
 	"reflect"
 
+	"github.com/cutover/cutover/internal/cutoverapi"
 	"github.com/cutover/cutover/internal/deploy"
 	"github.com/cutover/cutover/internal/ecs"
 	"github.com/cutover/cutover/internal/state"
@@ -89,12 +91,19 @@ func (a *API) updateService(ctx context.Context, req *ecs.UpdateServiceRequest) 
 		if err := checkLoadBalancers(tx, svc.LoadBalancers, td, svc.DeploymentConfiguration.Strategy); err != nil {
 			return err
 		}
+		rec := cutoverapi.AuditRecord{Action: cutoverapi.ActionUpdateService, ServiceArn: svc.ServiceArn,
+			Detail: fmt.Sprintf("desiredCount %d", ecs.Int32Value(svc.DesiredCount))}
 		if newRevision {
 			err = a.deployRevision(tx, svc, td, a.now())
+			rec.ServiceDeploymentArn = svc.Deployment
+			rec.Detail = "taskDefinition " + td.TaskDefinitionArn + ", " + rec.Detail
 		} else {
 			err = tx.PutService(svc)
 		}
 		if err != nil {
+			return err
+		}
+		if err := a.record(ctx, tx, rec); err != nil {
 			return err
 		}
 		out, err = a.renderService(tx, svc, nil)
@@ -133,6 +142,9 @@ func (a *API) deleteService(ctx context.Context, req *ecs.DeleteServiceRequest) 
 			return err
 		}
 		if err := tx.PutService(svc); err != nil {
+			return err
+		}
+		if err := a.record(ctx, tx, cutoverapi.AuditRecord{Action: cutoverapi.ActionDeleteService, ServiceArn: svc.ServiceArn}); err != nil {
 			return err
 		}
 		out, err = a.renderService(tx, svc, nil)

@@ -55,6 +55,11 @@ type Sink struct {
 	// DetailTypes limits the sink to events of these detail types; empty
 	// means all.
 	DetailTypes []string
+	// Deliver, when set, handles each event in place of a POST to URL:
+	// it gets the event's sequence number and envelope (which it must
+	// not keep), and an error has the event retried with backoff. It is
+	// how the approval notifications follow the log.
+	Deliver func(ctx context.Context, seq uint64, envelope []byte) error
 }
 
 // wants reports whether the sink receives events of detailType.
@@ -114,6 +119,9 @@ func New(cfg Config) (*Events, error) {
 			return nil, fmt.Errorf("%w: two sinks are named %q", ErrInvalidConfig, s.Name)
 		}
 		seen[s.Name] = true
+		if s.Deliver != nil {
+			continue
+		}
 		u, err := url.Parse(s.URL)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			return nil, fmt.Errorf("%w: sink %q: URL %q is not an http or https URL", ErrInvalidConfig, s.Name, s.URL)

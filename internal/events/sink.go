@@ -123,6 +123,9 @@ func (e *Events) backoff(attempt int) time.Duration {
 
 // post sends r to s once; any answer but a 2xx is an error.
 func (e *Events) post(ctx context.Context, s *Sink, r *record) error {
+	if s.Deliver != nil {
+		return s.Deliver(ctx, r.seq, r.env)
+	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.URL, bytes.NewReader(r.env))
 	if err != nil {
 		return fmt.Errorf("build request: %w", err)

@@ -2,10 +2,12 @@ package events
 
 import (
 	"context"
+	"errors"
 	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -270,5 +272,34 @@ func TestPrune(t *testing.T) {
 				t.Errorf("left %q, want %q", got, tt.left)
 			}
 		})
+	}
+}
+
+func TestDeliverFuncSink(t *testing.T) {
+	st := openStore(t)
+	var mu sync.Mutex
+	var got []uint64
+	failed := false
+	e := newTestEvents(t, st, Sink{Name: "func", DetailTypes: []string{state.DetailServiceAction},
+		Deliver: func(_ context.Context, seq uint64, env []byte) error {
+			mu.Lock()
+			defer mu.Unlock()
+			if seq == 2 && !failed {
+				failed = true
+				return errors.New("not yet")
+			}
+			if !strings.Contains(string(env), state.DetailServiceAction) {
+				t.Errorf("event %d: envelope %s", seq, env)
+			}
+			got = append(got, seq)
+			return nil
+		}})
+	start(t, e)
+	appendEvents(t, st, serviceActions(3)...)
+	waitCursor(t, st, "func", 3)
+	mu.Lock()
+	defer mu.Unlock()
+	if !slices.Equal(got, []uint64{1, 2, 3}) || !failed {
+		t.Errorf("delivered %v (failed once: %v), want 1,2,3 with 2 retried", got, failed)
 	}
 }

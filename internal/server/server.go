@@ -45,6 +45,10 @@ type Config struct {
 	// LambdaEndpoint, optional, is the Lambda Invoke API that Lambda
 	// hooks are invoked at; without it, AWS Lambda itself.
 	LambdaEndpoint string
+	// AccessKeys, optional, names the access keys file (package
+	// accesskeys): it names the API's callers in the audit trail, and
+	// the dashboard requires a sign-in with one of the keys.
+	AccessKeys string
 	Logger         *slog.Logger
 	// Ready, when set, is called with the bound address once the API
 	// serves.
@@ -56,6 +60,10 @@ type Config struct {
 func Run(ctx context.Context, cfg Config) error {
 	log := cfg.Logger
 	file, err := loadConfig(cfg.ConfigFile)
+	if err != nil {
+		return err
+	}
+	keys, err := loadAccessKeys(cfg.AccessKeys)
 	if err != nil {
 		return err
 	}
@@ -96,7 +104,9 @@ func Run(ctx context.Context, cfg Config) error {
 		Store: st, Drivers: drivers, DefaultRuntime: runtimeName(cfg), ARNs: arns, Logger: log.With("component", "controller"),
 		DataPlane: lbs.client, LBAddress: cfg.LBAddress, Hooks: obs.instrumentHooks(invoker, hookCommands(file)),
 	})
-	api := ecsapi.New(ecsapi.Config{Store: st, ARNs: arns, Changed: ctl.Wake, Logger: log.With("component", "ecsapi")})
+	api := ecsapi.New(ecsapi.Config{
+		Store: st, ARNs: arns, Changed: ctl.Wake, TargetHealth: lbs.client.Health, Logger: log.With("component", "ecsapi"),
+	})
 	elb := elbapi.New(elbapi.Config{
 		Store: st, ARNs: arns, LBAddress: cfg.LBAddress, Changed: ctl.Wake, Health: lbs.client.Health,
 		Logger: log.With("component", "elbapi"),
@@ -106,12 +116,16 @@ func Run(ctx context.Context, cfg Config) error {
 		return err
 	}
 
+	// routes are the operator-facing endpoints: the dashboard and the
+	// approval flows.
+	var routes []route
+
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.Listen, err)
 	}
 	srv := &http.Server{
-		Handler:           cw.route(handler(api, elb, evs, st, drivers, obs)),
+		Handler:           cw.route(handler(withActor(api, keys), elb, evs, st, drivers, obs, routes)),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       time.Minute,
 		IdleTimeout:       2 * time.Minute,
@@ -196,14 +210,19 @@ func newDrivers(cfg Config) (map[string]runtime.Driver, error) {
 	return drivers, nil
 }
 
-// handler routes the endpoint: the ECS API by X-Amz-Target, the ELBv2
-// API by SigV4 scope or form content type (both observed by obs),
+// handler routes the endpoint: the operator routes by path prefix, the
+// ECS API by X-Amz-Target, the ELBv2 API by SigV4 scope or form content
+// type (both observed by obs),
 // /healthz, task logs, the event stream, the Prometheus metrics, and a
 // JSON 404 for anything else.
-func handler(api *ecsapi.API, elb *elbapi.API, evs http.Handler, st store.Store, drivers map[string]runtime.Driver, obs *observability) http.Handler {
+func handler(api http.Handler, elb *elbapi.API, evs http.Handler, st store.Store, drivers map[string]runtime.Driver, obs *observability, routes []route) http.Handler {
 	logs := logsHandler(st, drivers)
 	ecsH, elbH := obs.instrumentAPI("ecs", api), obs.instrumentAPI("elbv2", elb)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if h := routeOf(routes, r.URL.Path); h != nil {
+			h.ServeHTTP(w, r)
+			return
+		}
 		switch {
 		case ecsapi.Handles(r):
 			ecsH.ServeHTTP(w, r)

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/cutover/cutover/internal/elbv2"
@@ -153,4 +154,18 @@ func (t Tx) DeregisterTarget(groupARN string, target Target) (time.Duration, err
 	}
 	g.Targets = kept
 	return g.DeregistrationDelay(), t.PutTargetGroup(g)
+}
+
+// ListenerURL returns the address clients reach a listener rule's
+// listener at, such as http://localhost:8080.
+func (t Tx) ListenerURL(ruleARN string) (string, error) {
+	l, _, err := t.findRule(ruleARN)
+	if err != nil {
+		return "", err
+	}
+	lb, err := t.LoadBalancer(l.LoadBalancerArn)
+	if err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("%s://%s:%d", strings.ToLower(string(l.Protocol)), lb.DNSName, elbv2.Int32Value(l.Port)), nil
 }

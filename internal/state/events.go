@@ -57,6 +57,11 @@ func parseEventKey(key string) (uint64, error) {
 // come from the first resource's ARN (they are empty when it is not an
 // ECS ARN). Events get increasing sequence numbers in commit order.
 func (t Tx) AppendEvent(detailType string, resources []string, detail any) error {
+	return t.appendEvent(EventSource, detailType, resources, detail)
+}
+
+// appendEvent is AppendEvent with the event's source.
+func (t Tx) appendEvent(source, detailType string, resources []string, detail any) error {
 	raw, err := json.Marshal(detail)
 	if err != nil {
 		return fmt.Errorf("encode %s event: %w", detailType, err)
@@ -65,7 +70,7 @@ func (t Tx) AppendEvent(detailType string, resources []string, detail any) error
 		Version:    "0",
 		ID:         uuid.NewString(),
 		DetailType: detailType,
-		Source:     EventSource,
+		Source:     source,
 		Time:       clock().UTC().Truncate(time.Second),
 		Resources:  resources,
 		Detail:     raw,

@@ -24,6 +24,8 @@ const (
 	tableEvents = "events"
 	// tableEventCursors keeps, per event consumer, the last event it handled.
 	tableEventCursors = "event-cursors"
+	// tableAudit is the audit trail, keyed by service and sequence number.
+	tableAudit = "audit"
 )
 
 // ErrImmutable means a write tried to change a record that never changes.
