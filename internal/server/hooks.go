@@ -53,10 +53,10 @@ func newInvoker(cfg Config, file *config.Config, secret []byte, log *slog.Logger
 	})
 }
 
-// newEvents builds event delivery: the SSE stream and the config file's
-// webhooks, signed with their own secret or the server's.
-func newEvents(st store.Store, file *config.Config, secret []byte, log *slog.Logger) (*events.Events, error) {
-	var sinks []events.Sink
+// newEvents builds event delivery: the SSE stream, the given sinks and
+// the config file's webhooks, signed with their own secret or the
+// server's.
+func newEvents(st store.Store, file *config.Config, secret []byte, log *slog.Logger, sinks ...events.Sink) (*events.Events, error) {
 	for _, w := range file.Events.Webhooks {
 		s := events.Sink{Name: w.Name, URL: w.URL, Secret: secret, DetailTypes: w.DetailTypes}
 		if w.Secret != "" {

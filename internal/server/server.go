@@ -17,6 +17,7 @@ import (
 	"github.com/cutover/cutover/internal/controller"
 	"github.com/cutover/cutover/internal/ecsapi"
 	"github.com/cutover/cutover/internal/elbapi"
+	"github.com/cutover/cutover/internal/events"
 	"github.com/cutover/cutover/internal/metrics"
 	"github.com/cutover/cutover/internal/runtime"
 	"github.com/cutover/cutover/internal/runtime/docker"
@@ -49,7 +50,7 @@ type Config struct {
 	// accesskeys): it names the API's callers in the audit trail, and
 	// the dashboard requires a sign-in with one of the keys.
 	AccessKeys string
-	Logger         *slog.Logger
+	Logger     *slog.Logger
 	// Ready, when set, is called with the bound address once the API
 	// serves.
 	Ready func(addr net.Addr)
@@ -77,10 +78,6 @@ func Run(ctx context.Context, cfg Config) error {
 		return err
 	}
 	invoker, err := newInvoker(cfg, file, secret, log.With("component", "hooks"))
-	if err != nil {
-		return err
-	}
-	evs, err := newEvents(st, file, secret, log.With("component", "events"))
 	if err != nil {
 		return err
 	}
@@ -116,9 +113,15 @@ func Run(ctx context.Context, cfg Config) error {
 		return err
 	}
 
-	// routes are the operator-facing endpoints: the dashboard and the
-	// approval flows.
+	// routes are the operator-facing endpoints (the dashboard and the
+	// approval flows), sinks the event log's consumers beside the config
+	// file's webhooks (the approval notifications).
 	var routes []route
+	var sinks []events.Sink
+	evs, err := newEvents(st, file, secret, log.With("component", "events"), sinks...)
+	if err != nil {
+		return err
+	}
 
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
