@@ -19,6 +19,8 @@
 //	      detailTypes: [ECS Deployment State Change]
 //	prometheus:
 //	  url: http://127.0.0.1:9090     # answers alarms on promql: expressions
+//	approvals:                       # see Approvals
+//	  slack: {botToken: xoxb-..., signingSecret: ..., channel: C0123, approvers: [U0123]}
 package config
 
 import (
@@ -43,6 +45,9 @@ type Config struct {
 	// CloudWatch alarms and GetMetricData queries whose expression is
 	// "promql:<query>" read.
 	Prometheus Prometheus `json:"prometheus"`
+	// Approvals asks people to approve deployments waiting at PAUSE
+	// hooks, in Slack or through signed links (see Approvals).
+	Approvals Approvals `json:"approvals"`
 }
 
 // Prometheus names a Prometheus server (its HTTP API).
@@ -146,6 +151,9 @@ func Parse(b []byte, dir string) (*Config, error) {
 		if u, err := url.Parse(w.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			return nil, fmt.Errorf("events.webhooks[%d]: url %q is not an http(s) URL", i, w.URL)
 		}
+	}
+	if err := c.Approvals.validate(); err != nil {
+		return nil, err
 	}
 	if p := c.Prometheus.URL; p != "" {
 		if u, err := url.Parse(p); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
