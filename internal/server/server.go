@@ -122,6 +122,7 @@ func Run(ctx context.Context, cfg Config) error {
 	if err != nil {
 		return err
 	}
+	routes = append(routes, dashboardRoute(api, evs, mstore, keys, log.With("component", "dashboard")))
 
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
