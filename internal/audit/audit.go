@@ -53,6 +53,11 @@ func (a Actor) String() string {
 	return id
 }
 
+// Authenticator names the actor of an API request from the request and
+// its body (already read), or refuses it: a signature error that the
+// API answers in its protocol. Package server provides the real one.
+type Authenticator func(r *http.Request, body []byte) (Actor, error)
+
 type ctxKey struct{}
 
 // WithActor returns ctx carrying a.

@@ -8,6 +8,7 @@ import (
 	"github.com/cutover/cutover/internal/alarms"
 	"github.com/cutover/cutover/internal/awsmodel"
 	"github.com/cutover/cutover/internal/awsquery"
+	"github.com/cutover/cutover/internal/sigv4"
 )
 
 // Error is a CloudWatch error as it goes on the wire. Errors of the
@@ -21,6 +22,10 @@ import (
 type Error struct {
 	// Shape is the model's error shape, or "" for a protocol error.
 	Shape string
+	// Type, when set, is the __type of the JSON and CBOR protocols for an
+	// error that is not a model shape and whose type differs from its
+	// query code (the signature errors).
+	Type string
 	// Code is the query error code.
 	Code    string
 	Message string
@@ -108,6 +113,13 @@ func errorResponse(err error, p protocol) *Error {
 	var pe *awsquery.ParamError
 	if errors.As(err, &pe) {
 		return apiErr(codeValidation, "%s", pe.Message)
+	}
+	var sig *sigv4.Error
+	if errors.As(err, &sig) {
+		if p == protoQuery {
+			return &Error{Code: sig.QueryCode(), Message: sig.Message, Status: sig.QueryStatus()}
+		}
+		return &Error{Code: sig.QueryCode(), Type: sig.JSONType(), Message: sig.Message, Status: sig.JSONStatus()}
 	}
 	var ve *awsmodel.ValidationError
 	if errors.As(err, &ve) {

@@ -16,6 +16,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/cutover/cutover/internal/alarms"
+	"github.com/cutover/cutover/internal/audit"
 	"github.com/cutover/cutover/internal/awsmodel"
 	"github.com/cutover/cutover/internal/awsquery"
 	"github.com/cutover/cutover/internal/metrics"
@@ -74,6 +75,9 @@ type Config struct {
 	// transaction has committed (to evaluate it and wake the
 	// controller). It must not block. Nil means no-op.
 	Changed func()
+	// Authenticate, optional, refuses requests whose caller it does not
+	// accept (a bad signature); nil accepts every request.
+	Authenticate audit.Authenticator
 	// Now is the clock; nil means time.Now.
 	Now    func() time.Time
 	Logger *slog.Logger
@@ -87,6 +91,7 @@ type API struct {
 	metrics Metrics
 	promql  alarms.PromQL
 	changed func()
+	auth    audit.Authenticator
 	now     func() time.Time
 	log     *slog.Logger
 	ops     map[string]handler
@@ -102,7 +107,7 @@ type handler func(ctx context.Context, body []byte) (any, error)
 func New(cfg Config) *API {
 	a := &API{
 		store: cfg.Store, arns: cfg.ARNs, metrics: cfg.Metrics, promql: cfg.PromQL,
-		changed: cfg.Changed, now: cfg.Now, log: cfg.Logger, maxAlarms: MaxAlarms,
+		changed: cfg.Changed, auth: cfg.Authenticate, now: cfg.Now, log: cfg.Logger, maxAlarms: MaxAlarms,
 	}
 	if a.metrics == nil {
 		a.metrics = metrics.NewStore(0, 0)
@@ -253,6 +258,11 @@ func (a *API) serve(r *http.Request, p protocol, name string) (string, any, erro
 			return name, nil, &Error{Code: codeRequestTooBig, Message: "The request body is larger than 1 MiB.", Status: http.StatusRequestEntityTooLarge}
 		}
 		return name, nil, apiErr(codeSerialization, "The request body cannot be read.")
+	}
+	if a.auth != nil {
+		if _, err := a.auth(r, body); err != nil {
+			return name, nil, err
+		}
 	}
 	var doc []byte
 	switch p {

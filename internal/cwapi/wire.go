@@ -70,6 +70,9 @@ func writeError(w http.ResponseWriter, p protocol, e *Error, reqID string) {
 	}
 	w.Header().Set("x-amzn-query-error", e.Code+";"+fault)
 	typ := e.Code
+	if e.Type != "" {
+		typ = e.Type
+	}
 	if e.Shape != "" {
 		typ = shapeNamespace + e.Shape
 	}

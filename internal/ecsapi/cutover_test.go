@@ -20,13 +20,19 @@ import (
 // alice is the actor of the own operations' tests.
 var alice = audit.Actor{Kind: audit.KindAccessKey, ID: "AKIAALICE0000000001", Name: "alice"}
 
-// callCutover sends req to cutover's operation op as alice and returns
-// the status and body.
+// newAliceAPI is newTestAPI whose every caller is alice.
+func newAliceAPI(t *testing.T) (*API, store.Store) {
+	api, st := newTestAPI(t)
+	api.auth = func(*http.Request, []byte) (audit.Actor, error) { return alice, nil }
+	return api, st
+}
+
+// callCutover sends req to cutover's operation op and returns the
+// status and body.
 func callCutover(h http.Handler, op string, req any) (int, []byte) {
 	b, _ := json.Marshal(req)
 	r := httptest.NewRequest(http.MethodPost, "/", bytes.NewReader(b))
 	r.Header.Set("X-Amz-Target", cutoverapi.TargetPrefix+op)
-	r = r.WithContext(audit.WithActor(r.Context(), alice))
 	w := httptest.NewRecorder()
 	h.ServeHTTP(w, r)
 	return w.Code, w.Body.Bytes()
@@ -72,7 +78,7 @@ func baking(strategy ecs.DeploymentStrategy) *deploy.Deployment {
 }
 
 func TestEndServiceDeploymentBakeTime(t *testing.T) {
-	api, st := newTestAPI(t)
+	api, st := newAliceAPI(t)
 	arn := seedDeployment(t, st, baking(ecs.DeploymentStrategyBlueGreen))
 	for range 2 { // asking again changes nothing
 		status, body := callCutover(api, cutoverapi.OpEndServiceDeploymentBakeTime, cutoverapi.EndServiceDeploymentBakeTimeRequest{ServiceDeploymentArn: arn})
@@ -120,7 +126,7 @@ func TestEndServiceDeploymentBakeTimeErrors(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			api, st := newTestAPI(t)
+			api, st := newAliceAPI(t)
 			arn := seedDeployment(t, st, c.d)
 			req := c.req
 			if req == nil {
@@ -139,7 +145,7 @@ func TestEndServiceDeploymentBakeTimeErrors(t *testing.T) {
 }
 
 func TestDescribeServiceDeploymentDetails(t *testing.T) {
-	api, st := newTestAPI(t)
+	api, st := newAliceAPI(t)
 	d := baking(ecs.DeploymentStrategyBlueGreen)
 	d.Hooks = []deploy.HookRun{{
 		ID: "h1", Stage: ecs.DeploymentLifecycleHookStagePostScaleUp, TargetType: ecs.DeploymentLifecycleHookTargetTypeAwsLambda,
@@ -183,7 +189,7 @@ func TestDescribeServiceDeploymentDetails(t *testing.T) {
 }
 
 func TestListAuditRecordsPaging(t *testing.T) {
-	api, st := newTestAPI(t)
+	api, st := newAliceAPI(t)
 	arn := seedDeployment(t, st, baking(ecs.DeploymentStrategyBlueGreen))
 	err := state.Update(context.Background(), st, func(tx state.Tx) error {
 		for i := range 5 {
@@ -233,7 +239,7 @@ func TestListAuditRecordsPaging(t *testing.T) {
 // TestActionsAreAudited checks that the ECS operations that change what
 // runs record their actor.
 func TestActionsAreAudited(t *testing.T) {
-	api, st := newTestAPI(t)
+	api, st := newAliceAPI(t)
 	d := baking(ecs.DeploymentStrategyBlueGreen)
 	arn := seedDeployment(t, st, d)
 	b, _ := json.Marshal(ecs.StopServiceDeploymentRequest{ServiceDeploymentArn: arn})

@@ -6,6 +6,7 @@ import (
 	"net/http"
 
 	"github.com/cutover/cutover/internal/awsmodel"
+	"github.com/cutover/cutover/internal/sigv4"
 )
 
 // Error is an AWS-shaped API error: the exception type, its message and
@@ -50,6 +51,10 @@ func ErrorResponse(err error) (status int, typ, msg string) {
 	var ve *awsmodel.ValidationError
 	if errors.As(err, &ve) {
 		return http.StatusBadRequest, ve.Type, ve.Message
+	}
+	var se *sigv4.Error
+	if errors.As(err, &se) {
+		return se.JSONStatus(), se.JSONType(), se.Message
 	}
 	return http.StatusInternalServerError, "ServerException", "The server encountered an internal error."
 }

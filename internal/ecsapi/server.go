@@ -12,6 +12,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/cutover/cutover/internal/audit"
 	"github.com/cutover/cutover/internal/awsmodel"
 	"github.com/cutover/cutover/internal/cutoverapi"
 	"github.com/cutover/cutover/internal/lb"
@@ -32,6 +33,9 @@ type Config struct {
 	// Changed is called after a request changed desired state, to wake
 	// the controller. It must not block.
 	Changed func()
+	// Authenticate, optional, names (or refuses) the caller of each
+	// request; without it every caller is audit.FromRequest's.
+	Authenticate audit.Authenticator
 	// TargetHealth, optional, reports the load balancer's view of every
 	// target, for DescribeServiceDeploymentDetails.
 	TargetHealth func(ctx context.Context) ([]lb.TargetHealth, error)
@@ -45,6 +49,7 @@ type API struct {
 	store   store.Store
 	arns    state.ARNs
 	changed func()
+	auth    audit.Authenticator
 	health  func(ctx context.Context) ([]lb.TargetHealth, error)
 	now     func() time.Time
 	log     *slog.Logger
@@ -58,7 +63,7 @@ type handler func(ctx context.Context, body []byte) (any, error)
 
 // New returns the API.
 func New(cfg Config) *API {
-	a := &API{store: cfg.Store, arns: cfg.ARNs, changed: cfg.Changed, health: cfg.TargetHealth, now: cfg.Now, log: cfg.Logger}
+	a := &API{store: cfg.Store, arns: cfg.ARNs, changed: cfg.Changed, auth: cfg.Authenticate, health: cfg.TargetHealth, now: cfg.Now, log: cfg.Logger}
 	if a.changed == nil {
 		a.changed = func() {}
 	}
@@ -67,6 +72,9 @@ func New(cfg Config) *API {
 	}
 	if a.log == nil {
 		a.log = slog.New(slog.DiscardHandler)
+	}
+	if a.auth == nil {
+		a.auth = func(r *http.Request, _ []byte) (audit.Actor, error) { return audit.FromRequest(r), nil }
 	}
 	a.ops, a.cutoverOps = a.operations(), a.cutoverOperations()
 	return a
@@ -125,7 +133,11 @@ func (a *API) serve(r *http.Request, target string) (any, error) {
 		}
 		return nil, apiErr("SerializationException", "Could not read the request body.")
 	}
-	return a.Call(r.Context(), target, body)
+	actor, err := a.auth(r, body)
+	if err != nil {
+		return nil, err
+	}
+	return a.Call(audit.WithActor(r.Context(), actor), target, body)
 }
 
 // Call runs the operation an X-Amz-Target value names (an ECS one or

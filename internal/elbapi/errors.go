@@ -6,6 +6,7 @@ import (
 	"net/http"
 
 	"github.com/cutover/cutover/internal/awsmodel"
+	"github.com/cutover/cutover/internal/sigv4"
 )
 
 // Error is an ELBv2 error as it goes on the wire: its code, message and
@@ -85,6 +86,10 @@ func errorResponse(err error) *Error {
 	var ve *awsmodel.ValidationError
 	if errors.As(err, &ve) {
 		return &Error{Code: codeValidation, Message: ve.Message, Status: http.StatusBadRequest}
+	}
+	var se *sigv4.Error
+	if errors.As(err, &se) {
+		return &Error{Code: se.QueryCode(), Message: se.Message, Status: se.QueryStatus()}
 	}
 	return &Error{Code: codeInternal, Message: "The request processing has failed because of an unknown error.", Status: http.StatusInternalServerError}
 }

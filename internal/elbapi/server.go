@@ -16,6 +16,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/cutover/cutover/internal/audit"
 	"github.com/cutover/cutover/internal/awsmodel"
 	"github.com/cutover/cutover/internal/awsquery"
 	"github.com/cutover/cutover/internal/lb"
@@ -52,6 +53,9 @@ type Config struct {
 	// reports registered targets as initial (their group receives
 	// traffic) or unused (it does not).
 	Health func(ctx context.Context) ([]lb.TargetHealth, error)
+	// Authenticate, optional, refuses requests whose caller it does not
+	// accept (a bad signature); nil accepts every request.
+	Authenticate audit.Authenticator
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 	// NewID returns the ID of a new resource, 16 hexadecimal digits as in
@@ -67,6 +71,7 @@ type API struct {
 	dnsName string
 	changed func()
 	health  func(ctx context.Context) ([]lb.TargetHealth, error)
+	auth    audit.Authenticator
 	now     func() time.Time
 	newID   func() string
 	log     *slog.Logger
@@ -80,7 +85,7 @@ type handler func(ctx context.Context, body []byte) (any, error)
 func New(cfg Config) *API {
 	a := &API{
 		store: cfg.Store, arns: cfg.ARNs, dnsName: dnsName(cfg.LBAddress), changed: cfg.Changed,
-		health: cfg.Health, now: cfg.Now, newID: cfg.NewID, log: cfg.Logger,
+		health: cfg.Health, auth: cfg.Authenticate, now: cfg.Now, newID: cfg.NewID, log: cfg.Logger,
 	}
 	if a.changed == nil {
 		a.changed = func() {}
@@ -186,6 +191,11 @@ func (a *API) serve(r *http.Request) (string, any, error) {
 			return "", nil, &Error{Code: codeRequestTooBig, Message: "The request body is larger than 1 MiB.", Status: http.StatusRequestEntityTooLarge}
 		}
 		return "", nil, validation("The request body cannot be read.")
+	}
+	if a.auth != nil {
+		if _, err := a.auth(r, body); err != nil {
+			return "", nil, err
+		}
 	}
 	params, err := url.ParseQuery(string(body))
 	if err != nil {

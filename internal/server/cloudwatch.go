@@ -7,6 +7,7 @@ import (
 	"net/http"
 
 	"github.com/cutover/cutover/internal/alarms"
+	"github.com/cutover/cutover/internal/audit"
 	"github.com/cutover/cutover/internal/config"
 	"github.com/cutover/cutover/internal/cwapi"
 	"github.com/cutover/cutover/internal/metrics"
@@ -23,11 +24,11 @@ type cloudWatch struct {
 	alarms *alarms.Evaluator
 }
 
-// newCloudWatch builds the CloudWatch API and the alarm evaluator on
-// mstore. wake is called when an alarm changes (created, updated,
+// newCloudWatch builds the CloudWatch API, whose callers auth checks,
+// and the alarm evaluator on mstore. wake is called when an alarm changes (created, updated,
 // deleted, or its state changed), for the controller to look at the
 // deployments that watch it.
-func newCloudWatch(st store.Store, arns state.ARNs, mstore *metrics.Store, file *config.Config, wake func(), log *slog.Logger) (*cloudWatch, error) {
+func newCloudWatch(st store.Store, arns state.ARNs, mstore *metrics.Store, file *config.Config, wake func(), auth audit.Authenticator, log *slog.Logger) (*cloudWatch, error) {
 	var promql alarms.PromQL
 	if u := file.Prometheus.URL; u != "" {
 		c, err := prometheus.New(u, nil)
@@ -40,7 +41,7 @@ func newCloudWatch(st store.Store, arns state.ARNs, mstore *metrics.Store, file 
 		Store: st, Metrics: mstore, PromQL: promql, Changed: wake, Logger: log.With("component", "alarms"),
 	})
 	api := cwapi.New(cwapi.Config{
-		Store: st, ARNs: arns, Metrics: mstore, PromQL: promql, Logger: log.With("component", "cwapi"),
+		Store: st, ARNs: arns, Metrics: mstore, PromQL: promql, Authenticate: auth, Logger: log.With("component", "cwapi"),
 		Changed: func() {
 			ev.Wake()
 			wake()

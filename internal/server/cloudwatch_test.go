@@ -31,7 +31,7 @@ func TestCloudWatchRoute(t *testing.T) {
 	mstore.Add("AWS/ApplicationELB", "RequestCount", "Count", nil, now, metrics.Value(3))
 	var woken atomic.Int64
 	cw, err := newCloudWatch(st, state.ARNs{Region: "us-east-1", Account: "000000000000"}, mstore, &config.Config{},
-		func() { woken.Add(1) }, slog.New(slog.DiscardHandler))
+		func() { woken.Add(1) }, nil, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -86,7 +86,7 @@ func TestCloudWatchRoute(t *testing.T) {
 	}
 
 	if _, err := newCloudWatch(st, state.ARNs{}, mstore, &config.Config{Prometheus: config.Prometheus{URL: "localhost:9090"}},
-		func() {}, slog.New(slog.DiscardHandler)); err == nil {
+		func() {}, nil, slog.New(slog.DiscardHandler)); err == nil {
 		t.Error("a Prometheus URL without a scheme was accepted")
 	}
 }

@@ -137,7 +137,7 @@ func TestMetricsEndpoint(t *testing.T) {
 	arns := state.ARNs{Region: "us-east-1", Account: "123456789012"}
 	api := ecsapi.New(ecsapi.Config{Store: st, ARNs: arns, Logger: log})
 	elb := elbapi.New(elbapi.Config{Store: st, ARNs: arns, Logger: log})
-	srv := httptest.NewServer(handler(api, elb, http.NotFoundHandler(), st, nil, obs, nil))
+	srv := httptest.NewServer(handler(api, elb, http.NotFoundHandler(), st, nil, obs, nil, authenticator(nil)))
 	t.Cleanup(srv.Close)
 
 	post := func(req *http.Request) int {

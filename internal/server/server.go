@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/cutover/cutover/internal/audit"
 	"github.com/cutover/cutover/internal/controller"
 	"github.com/cutover/cutover/internal/ecsapi"
 	"github.com/cutover/cutover/internal/elbapi"
@@ -50,7 +51,10 @@ type Config struct {
 	// accesskeys): it names the API's callers in the audit trail, and
 	// the dashboard requires a sign-in with one of the keys.
 	AccessKeys string
-	Logger     *slog.Logger
+	// Insecure allows serving without access keys on an address other
+	// than loopback, where anyone who reaches it could drive deployments.
+	Insecure bool
+	Logger   *slog.Logger
 	// Ready, when set, is called with the bound address once the API
 	// serves.
 	Ready func(addr net.Addr)
@@ -66,6 +70,9 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 	keys, err := loadAccessKeys(cfg.AccessKeys)
 	if err != nil {
+		return err
+	}
+	if err := checkExposure(cfg.Listen, keys != nil, cfg.Insecure); err != nil {
 		return err
 	}
 	st, err := bolt.Open(filepath.Join(cfg.DataDir, "state.db"), 5*time.Second)
@@ -101,14 +108,16 @@ func Run(ctx context.Context, cfg Config) error {
 		Store: st, Drivers: drivers, DefaultRuntime: runtimeName(cfg), ARNs: arns, Logger: log.With("component", "controller"),
 		DataPlane: lbs.client, LBAddress: cfg.LBAddress, Hooks: obs.instrumentHooks(invoker, hookCommands(file)),
 	})
+	auth := authenticator(keys)
 	api := ecsapi.New(ecsapi.Config{
-		Store: st, ARNs: arns, Changed: ctl.Wake, TargetHealth: lbs.client.Health, Logger: log.With("component", "ecsapi"),
+		Store: st, ARNs: arns, Changed: ctl.Wake, Authenticate: auth, TargetHealth: lbs.client.Health,
+		Logger: log.With("component", "ecsapi"),
 	})
 	elb := elbapi.New(elbapi.Config{
 		Store: st, ARNs: arns, LBAddress: cfg.LBAddress, Changed: ctl.Wake, Health: lbs.client.Health,
-		Logger: log.With("component", "elbapi"),
+		Authenticate: auth, Logger: log.With("component", "elbapi"),
 	})
-	cw, err := newCloudWatch(st, arns, mstore, file, ctl.Wake, log)
+	cw, err := newCloudWatch(st, arns, mstore, file, ctl.Wake, auth, log)
 	if err != nil {
 		return err
 	}
@@ -129,7 +138,7 @@ func Run(ctx context.Context, cfg Config) error {
 		return fmt.Errorf("listen on %s: %w", cfg.Listen, err)
 	}
 	srv := &http.Server{
-		Handler:           cw.route(handler(withActor(api, keys), elb, evs, st, drivers, obs, routes)),
+		Handler:           cw.route(handler(api, elb, evs, st, drivers, obs, routes, auth)),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       time.Minute,
 		IdleTimeout:       2 * time.Minute,
@@ -219,8 +228,8 @@ func newDrivers(cfg Config) (map[string]runtime.Driver, error) {
 // type (both observed by obs),
 // /healthz, task logs, the event stream, the Prometheus metrics, and a
 // JSON 404 for anything else.
-func handler(api http.Handler, elb *elbapi.API, evs http.Handler, st store.Store, drivers map[string]runtime.Driver, obs *observability, routes []route) http.Handler {
-	logs := logsHandler(st, drivers)
+func handler(api http.Handler, elb *elbapi.API, evs http.Handler, st store.Store, drivers map[string]runtime.Driver, obs *observability, routes []route, auth audit.Authenticator) http.Handler {
+	logs, evs := signed(auth, logsHandler(st, drivers)), signed(auth, evs)
 	ecsH, elbH := obs.instrumentAPI("ecs", api), obs.instrumentAPI("elbv2", elb)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if h := routeOf(routes, r.URL.Path); h != nil {

@@ -109,7 +109,9 @@ func TestRefuses(t *testing.T) {
 		jtype string
 	}{
 		{"unsigned", func() *http.Request { return httptest.NewRequest("POST", "/", nil) }, body, Missing, "MissingAuthenticationTokenException"},
-		{"wrong secret", func() *http.Request { return sdkSigned(t, "http://127.0.0.1:7400/", body, "not-the-secret-000000", now) }, body, BadSignature, "InvalidSignatureException"},
+		{"wrong secret", func() *http.Request {
+			return sdkSigned(t, "http://127.0.0.1:7400/", body, "not-the-secret-000000", now)
+		}, body, BadSignature, "InvalidSignatureException"},
 		{"tampered body", signed, `{"cluster":"other"}`, BadSignature, "InvalidSignatureException"},
 		{"tampered signed header", func() *http.Request {
 			r := signed()
@@ -122,9 +124,17 @@ func TestRefuses(t *testing.T) {
 			r.Header.Set("Authorization", strings.Replace(r.Header.Get("Authorization"), keyID, "AKIANOBODY000000000", 1))
 			return r
 		}, body, UnknownKey, "UnrecognizedClientException"},
-		{"signed too long ago", func() *http.Request { return sdkSigned(t, "http://127.0.0.1:7400/", body, secret, now.Add(-16*time.Minute)) }, body, Expired, "InvalidSignatureException"},
-		{"signed ahead", func() *http.Request { return sdkSigned(t, "http://127.0.0.1:7400/", body, secret, now.Add(16*time.Minute)) }, body, Expired, "InvalidSignatureException"},
-		{"payload hash that lies", func() *http.Request { r := signed(); r.Header.Set("X-Amz-Content-Sha256", strings.Repeat("0", 64)); return r }, body, BadSignature, "InvalidSignatureException"},
+		{"signed too long ago", func() *http.Request {
+			return sdkSigned(t, "http://127.0.0.1:7400/", body, secret, now.Add(-16*time.Minute))
+		}, body, Expired, "InvalidSignatureException"},
+		{"signed ahead", func() *http.Request {
+			return sdkSigned(t, "http://127.0.0.1:7400/", body, secret, now.Add(16*time.Minute))
+		}, body, Expired, "InvalidSignatureException"},
+		{"payload hash that lies", func() *http.Request {
+			r := signed()
+			r.Header.Set("X-Amz-Content-Sha256", strings.Repeat("0", 64))
+			return r
+		}, body, BadSignature, "InvalidSignatureException"},
 		{"another algorithm", func() *http.Request {
 			r := signed()
 			r.Header.Set("Authorization", "AWS4-HMAC-SHA512 "+strings.TrimPrefix(r.Header.Get("Authorization"), Algorithm+" "))
