@@ -113,3 +113,28 @@ func TestTasksAreReplacedWhileAHookHoldsTheStage(t *testing.T) {
 		t.Errorf("bake: start %v stop %v", p.Start, p.Stop)
 	}
 }
+
+// TestWaitBeforeProductionShift is the documented recipe: a pause hook
+// at PRE_PRODUCTION_TRAFFIC_SHIFT whose timeout action is CONTINUE holds
+// production on blue until it expires, then production moves by itself.
+func TestWaitBeforeProductionShift(t *testing.T) {
+	both := []Task{healthy("b1", revA), healthy("b2", revA), healthy("g1", revB), healthy("g2", revB)}
+	d := withPause(bgDep(inProgress, ecs.ServiceDeploymentLifecycleStagePostTestTrafficShift),
+		ecs.DeploymentLifecycleHookStagePreProductionTrafficShift, 15, ecs.DeploymentLifecycleHookActionContinue)
+	p := Next(Input{Now: t0, DesiredCount: 2, Revision: revB, Deployment: d, Traffic: traffic(tgBlue, tgGreen), Tasks: both})
+	d = p.Deployment
+	hooks := d.StageHooks()
+	if d.Stage != StagePreProductionTrafficShift || len(hooks) != 1 || hooks[0].Status != ecs.DeploymentLifecycleHookStatusAwaitingAction ||
+		hooks[0].TimeoutAction != ecs.DeploymentLifecycleHookActionContinue || p.Weights != nil {
+		t.Fatalf("stage %s hooks %+v weights %v: want production held at PRE_PRODUCTION_TRAFFIC_SHIFT", d.Stage, hooks, p.Weights)
+	}
+	expiry := t0.Add(15 * time.Minute)
+	if !hooks[0].ExpiresAt.Equal(expiry) || !p.WakeAt.Equal(expiry) {
+		t.Fatalf("expires %s, wake %s; want both at %s", hooks[0].ExpiresAt, p.WakeAt, expiry)
+	}
+	p = Next(Input{Now: expiry, DesiredCount: 2, Revision: revB, Deployment: d, Traffic: traffic(tgBlue, tgGreen), Tasks: both})
+	want := []RuleWeights{{rProd, map[string]int{tgGreen: 999, tgBlue: 0}}}
+	if p.Deployment.Stage != ecs.ServiceDeploymentLifecycleStageProductionTrafficShift || !reflect.DeepEqual(p.Weights, want) {
+		t.Fatalf("after the wait: stage %s weights %v; want production moving to green", p.Deployment.Stage, p.Weights)
+	}
+}
