@@ -13,10 +13,12 @@ import (
 	"github.com/cutover/cutover/internal/state"
 )
 
-func runServer(args []string, _, stderr io.Writer) error {
-	fs := flag.NewFlagSet("cutover server", flag.ContinueOnError)
+// serverFlags defines the flags of cutover server on a new flag set,
+// which writes its usage to stderr.
+func serverFlags(stderr io.Writer) (fs *flag.FlagSet, cfg *server.Config, level *string) {
+	fs = flag.NewFlagSet("cutover server", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	cfg := server.Config{}
+	cfg = &server.Config{}
 	fs.StringVar(&cfg.Listen, "listen", "127.0.0.1:7400", "address of the API endpoint (ECS API, /healthz)")
 	fs.StringVar(&cfg.DataDir, "data-dir", "./.cutover", "directory for the state store and task files")
 	fs.StringVar(&cfg.Region, "region", "us-east-1", "AWS region used in ARNs")
@@ -26,7 +28,14 @@ func runServer(args []string, _, stderr io.Writer) error {
 	fs.StringVar(&cfg.ConfigFile, "config", "", "configuration file (YAML): command hooks, signing secret, event webhooks")
 	fs.StringVar(&cfg.LambdaEndpoint, "lambda-endpoint", "", "Lambda Invoke API endpoint for Lambda hooks, e.g. http://127.0.0.1:3001 (sam local start-lambda); default: AWS Lambda with the AWS credentials")
 	fs.StringVar(&cfg.AccessKeys, "access-keys", "", "access keys file (ACCESS_KEY_ID SECRET [NAME] per line): names API callers in the audit trail; the dashboard requires a sign-in with one")
-	level := fs.String("log-level", "info", "log level: debug, info, warn or error")
+	level = fs.String("log-level", "info", "log level: debug, info, warn or error")
+	return fs, cfg, level
+}
+
+// runServer is cutover server: the control plane, until SIGINT or
+// SIGTERM. It parses its flags itself, with the standard flag package.
+func runServer(args []string, _, stderr io.Writer) error {
+	fs, cfg, level := serverFlags(stderr)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -43,5 +52,5 @@ func runServer(args []string, _, stderr io.Writer) error {
 	cfg.Logger = logger
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
-	return server.Run(ctx, cfg)
+	return server.Run(ctx, *cfg)
 }
