@@ -127,6 +127,11 @@ func Run(ctx context.Context, cfg Config) error {
 	// file's webhooks (the approval notifications).
 	var routes []route
 	var sinks []events.Sink
+	apr, err := newApprovals(cfg, file, api, st, secret, log.With("component", "approvals"))
+	if err != nil {
+		return err
+	}
+	routes, sinks = append(routes, apr.routes...), append(sinks, apr.sinks...)
 	evs, err := newEvents(st, file, secret, log.With("component", "events"), sinks...)
 	if err != nil {
 		return err
