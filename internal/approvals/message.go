@@ -172,14 +172,15 @@ func (s *summary) text() string {
 }
 
 // withHost returns the listener URL u with host in place of an empty or
-// unspecified one (a load balancer listening on all interfaces): people
-// reach it at the host they reach the server at.
+// unspecified one, or localhost, which is how the API names a load
+// balancer listening on all interfaces (state.LoadBalancerDNSName):
+// people reach it at the host they reach the server at.
 func withHost(u, host string) string {
 	p, err := url.Parse(u)
 	if err != nil || host == "" || p.Host == "" {
 		return u
 	}
-	if h := p.Hostname(); h != "" {
+	if h := p.Hostname(); h != "" && h != "localhost" {
 		if ip := net.ParseIP(h); ip == nil || !ip.IsUnspecified() {
 			return u
 		}

@@ -157,6 +157,7 @@ func TestWithHost(t *testing.T) {
 	cases := []struct{ url, host, want string }{
 		{"http://:8081", "cutover.example.com", "http://cutover.example.com:8081"},
 		{"http://0.0.0.0:8081/", "10.0.0.5", "http://10.0.0.5:8081/"},
+		{"http://localhost:8081/", "10.0.0.5", "http://10.0.0.5:8081/"},
 		{"http://[::]:8081", "::1", "http://[::1]:8081"},
 		{"http://lb.internal:8081", "cutover.example.com", "http://lb.internal:8081"},
 		{"http://127.0.0.1:8081", "cutover.example.com", "http://127.0.0.1:8081"},

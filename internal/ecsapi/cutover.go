@@ -216,7 +216,7 @@ func (a *API) detailListeners(tx state.Tx, cluster, service string, out *cutover
 		if l.rule == "" {
 			continue
 		}
-		u, err := tx.ListenerURL(l.rule)
+		u, err := tx.ListenerURL(l.rule, a.lbHost)
 		if errors.Is(err, store.ErrNotFound) {
 			continue // the listener was deleted since
 		}

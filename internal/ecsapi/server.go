@@ -36,6 +36,9 @@ type Config struct {
 	// Authenticate, optional, names (or refuses) the caller of each
 	// request; without it every caller is audit.FromRequest's.
 	Authenticate audit.Authenticator
+	// LBAddress is the address the load balancer's listeners bind, for
+	// the listener URLs of DescribeServiceDeploymentDetails.
+	LBAddress string
 	// TargetHealth, optional, reports the load balancer's view of every
 	// target, for DescribeServiceDeploymentDetails.
 	TargetHealth func(ctx context.Context) ([]lb.TargetHealth, error)
@@ -51,6 +54,7 @@ type API struct {
 	changed func()
 	auth    audit.Authenticator
 	health  func(ctx context.Context) ([]lb.TargetHealth, error)
+	lbHost  string
 	now     func() time.Time
 	log     *slog.Logger
 	// ops and cutoverOps are the handlers of the ECS operations and of
@@ -63,7 +67,8 @@ type handler func(ctx context.Context, body []byte) (any, error)
 
 // New returns the API.
 func New(cfg Config) *API {
-	a := &API{store: cfg.Store, arns: cfg.ARNs, changed: cfg.Changed, auth: cfg.Authenticate, health: cfg.TargetHealth, now: cfg.Now, log: cfg.Logger}
+	a := &API{store: cfg.Store, arns: cfg.ARNs, changed: cfg.Changed, auth: cfg.Authenticate, health: cfg.TargetHealth,
+		lbHost: state.LoadBalancerDNSName(cfg.LBAddress), now: cfg.Now, log: cfg.Logger}
 	if a.changed == nil {
 		a.changed = func() {}
 	}

@@ -9,7 +9,6 @@ import (
 	"io"
 	"log/slog"
 	"mime"
-	"net"
 	"net/http"
 	"net/url"
 	"time"
@@ -84,7 +83,7 @@ type handler func(ctx context.Context, body []byte) (any, error)
 // New returns the API.
 func New(cfg Config) *API {
 	a := &API{
-		store: cfg.Store, arns: cfg.ARNs, dnsName: dnsName(cfg.LBAddress), changed: cfg.Changed,
+		store: cfg.Store, arns: cfg.ARNs, dnsName: state.LoadBalancerDNSName(cfg.LBAddress), changed: cfg.Changed,
 		health: cfg.Health, auth: cfg.Authenticate, now: cfg.Now, newID: cfg.NewID, log: cfg.Logger,
 	}
 	if a.changed == nil {
@@ -101,22 +100,6 @@ func New(cfg Config) *API {
 	}
 	a.ops = a.operations()
 	return a
-}
-
-// dnsName is the DNSName of every load balancer: the host of the listen
-// address, or localhost when that is a wildcard.
-func dnsName(addr string) string {
-	host := addr
-	if h, _, err := net.SplitHostPort(addr); err == nil {
-		host = h
-	}
-	if host == "" {
-		return "127.0.0.1"
-	}
-	if ip := net.ParseIP(host); ip != nil && ip.IsUnspecified() {
-		return "localhost"
-	}
-	return host
 }
 
 // randomID returns 16 random hexadecimal digits.

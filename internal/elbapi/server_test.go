@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/cutover/cutover/internal/lb"
+	"github.com/cutover/cutover/internal/state"
 )
 
 func TestHandles(t *testing.T) {
@@ -54,8 +55,8 @@ func TestDNSName(t *testing.T) {
 		"[::]:80": "localhost", "lb.internal": "lb.internal", "10.1.2.3:8080": "10.1.2.3",
 	}
 	for in, want := range tests {
-		if got := dnsName(in); got != want {
-			t.Errorf("dnsName(%q) = %q, want %q", in, got, want)
+		if got := state.LoadBalancerDNSName(in); got != want {
+			t.Errorf("LoadBalancerDNSName(%q) = %q, want %q", in, got, want)
 		}
 	}
 }

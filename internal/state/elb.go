@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"errors"
 	"fmt"
+	"net"
 	"slices"
 	"strconv"
 	"strings"
@@ -46,6 +47,23 @@ const (
 // AttrDeregistrationDelay is the target group attribute holding the
 // deregistration delay in seconds.
 const AttrDeregistrationDelay = "deregistration_delay.timeout_seconds"
+
+// LoadBalancerDNSName is the DNSName of every load balancer, whose
+// listeners bind lbAddress: its host, 127.0.0.1 when it has none, or
+// localhost when it is a wildcard.
+func LoadBalancerDNSName(addr string) string {
+	host := addr
+	if h, _, err := net.SplitHostPort(addr); err == nil {
+		host = h
+	}
+	if host == "" {
+		return "127.0.0.1"
+	}
+	if ip := net.ParseIP(host); ip != nil && ip.IsUnspecified() {
+		return "localhost"
+	}
+	return host
+}
 
 // LoadBalancer is a stored ELBv2 load balancer. Its DNSName is not stored:
 // every cutover load balancer listens on the one --lb-address, so the API

@@ -157,15 +157,12 @@ func (t Tx) DeregisterTarget(groupARN string, target Target) (time.Duration, err
 }
 
 // ListenerURL returns the address clients reach a listener rule's
-// listener at, such as http://localhost:8080.
-func (t Tx) ListenerURL(ruleARN string) (string, error) {
+// listener at, such as http://localhost:8080, given the load balancers'
+// DNS name (LoadBalancerDNSName).
+func (t Tx) ListenerURL(ruleARN, dnsName string) (string, error) {
 	l, _, err := t.findRule(ruleARN)
 	if err != nil {
 		return "", err
 	}
-	lb, err := t.LoadBalancer(l.LoadBalancerArn)
-	if err != nil {
-		return "", err
-	}
-	return fmt.Sprintf("%s://%s:%d", strings.ToLower(string(l.Protocol)), lb.DNSName, elbv2.Int32Value(l.Port)), nil
+	return fmt.Sprintf("%s://%s:%d", strings.ToLower(string(l.Protocol)), dnsName, elbv2.Int32Value(l.Port)), nil
 }
