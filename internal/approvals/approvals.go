@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/cutover/cutover/internal/audit"
+	"github.com/cutover/cutover/internal/config"
 	"github.com/cutover/cutover/internal/cutoverapi"
 	"github.com/cutover/cutover/internal/ecs"
 	"github.com/cutover/cutover/internal/ecsapi"
@@ -203,14 +204,14 @@ func (a *Approvals) Sinks() []events.Sink {
 	var sinks []events.Sink
 	if a.slack != nil {
 		sinks = append(sinks, events.Sink{
-			Name:        "approvals-slack",
+			Name:        config.ReservedSinkPrefix + "slack",
 			DetailTypes: []string{state.DetailHookStateChange, state.DetailDeploymentStateChange},
 			Deliver:     a.slack.deliver,
 		})
 	}
 	for _, name := range a.linkOrder {
 		sinks = append(sinks, events.Sink{
-			Name:        "approvals-link-" + name,
+			Name:        config.ReservedSinkPrefix + "link-" + name,
 			DetailTypes: []string{state.DetailHookStateChange},
 			Deliver:     a.links[name].deliver,
 		})

@@ -29,10 +29,15 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"sigs.k8s.io/yaml"
 )
+
+// ReservedSinkPrefix starts the names of the event log consumers the
+// approval notifications use; webhooks may not take such a name.
+const ReservedSinkPrefix = "approvals-"
 
 // Config is the server's configuration file.
 type Config struct {
@@ -148,6 +153,9 @@ func Parse(b []byte, dir string) (*Config, error) {
 			return nil, fmt.Errorf("events.webhooks[%d]: each webhook needs a unique name", i)
 		}
 		names[w.Name] = true
+		if strings.HasPrefix(w.Name, ReservedSinkPrefix) {
+			return nil, fmt.Errorf("events.webhooks[%d]: the name %q starts with %q, which the approval notifications use", i, w.Name, ReservedSinkPrefix)
+		}
 		if u, err := url.Parse(w.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			return nil, fmt.Errorf("events.webhooks[%d]: url %q is not an http(s) URL", i, w.URL)
 		}

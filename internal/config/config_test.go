@@ -65,6 +65,7 @@ func TestParseErrors(t *testing.T) {
 		"empty command":     "hooks:\n  commands:\n    x: {command: []}\n",
 		"no name":           "events:\n  webhooks:\n    - url: http://a/\n",
 		"duplicate name":    "events:\n  webhooks:\n    - {name: a, url: 'http://a/'}\n    - {name: a, url: 'http://b/'}\n",
+		"reserved name":     "events:\n  webhooks:\n    - {name: approvals-slack, url: 'http://a/'}\n",
 		"bad url":           "events:\n  webhooks:\n    - {name: a, url: 'ftp://a/'}\n",
 		"not yaml":          "hooks: [\n",
 		"prometheus url":    "prometheus:\n  url: localhost:9090\n",
