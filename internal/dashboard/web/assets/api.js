@@ -50,7 +50,9 @@ async function decode(r) {
     }
   }
   if (!r.ok) {
-    if (r.status === 401) onSignedOut();
+    // A session that is missing or over shows the sign-in form; a
+    // refused sign-in (UnrecognizedClientException) is the form's error.
+    if (r.status === 401 && data.__type === 'MissingAuthenticationTokenException') onSignedOut();
     throw new ApiError(r.status, data.__type || `HTTP ${r.status}`, data.message || r.statusText);
   }
   return data;

@@ -53,7 +53,7 @@ export function lineChart({series, markers = [], start, end, period, title}) {
       h('svg:title', {}, `${m.label} at ${fmtTime(m.at)}`)));
 
   const lines = series.map((s) => {
-    const pts = withZeros(s.points, period, t0 / 1000, t1 / 1000);
+    const pts = withZeros(s.points, period, t0 / 1000);
     if (!pts.length) return null;
     const d = pts.map(([t, v], i) => `${i ? 'L' : 'M'}${x(t * 1000).toFixed(1)},${y(v).toFixed(1)}`).join(' ');
     return h('svg:path', {d, fill: 'none', stroke: s.colour, 'stroke-width': s.dashed ? 2 : 2.5,
@@ -64,15 +64,16 @@ export function lineChart({series, markers = [], start, end, period, title}) {
     h('svg:title', {}, title), grid, rules, lines);
 }
 
-// withZeros fills the periods between the first and last point, and up
-// to the ends of the span, that have no point with zero.
-function withZeros(points, period, from, to) {
+// withZeros fills the periods without a point, from the start of the
+// span to the last point, with zero. Periods after the last point are
+// left out: their samples may not be collected yet.
+function withZeros(points, period, from) {
   if (!period || !points.length) return points;
   const byT = new Map(points.map(([t, v]) => [t, v]));
   const first = points[0][0];
+  const last = points[points.length - 1][0];
   const out = [];
-  let t = first - Math.floor((first - from) / period) * period;
-  for (; t < to; t += period) out.push([t, byT.get(t) ?? 0]);
+  for (let t = first - Math.floor((first - from) / period) * period; t <= last; t += period) out.push([t, byT.get(t) ?? 0]);
   return out;
 }
 

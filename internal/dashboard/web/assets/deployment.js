@@ -177,7 +177,7 @@ export function deploymentView(ctx, arn) {
       }
     }
     if (det.bakeEndsAt && live) {
-      items.push(h('p', {class: 'action'}, h('strong', {}, 'Bake time ends in ', until(det.bakeEndsAt)), ` (at ${new Date(det.bakeEndsAt).toLocaleTimeString()}).`));
+      items.push(h('p', {class: 'action'}, h('strong', {}, 'Bake time ends in ', until(det.bakeEndsAt)), ' (at ', time(det.bakeEndsAt), ').'));
     }
     if (det.bakeEndedAt) {
       items.push(h('p', {class: 'action'}, 'Bake time was ended early at ', time(det.bakeEndedAt), '.'));
@@ -212,10 +212,10 @@ export function deploymentView(ctx, arn) {
       ['Created', time(sd.createdAt)],
       ['Finished', sd.finishedAt ? time(sd.finishedAt) : sd.stoppedAt ? time(sd.stoppedAt) : null],
       ['Rollback', sd.rollback ? [sd.rollback.reason || 'rolled back', ' at ', time(sd.rollback.startedAt)] : null],
-      ['Circuit breaker', cb && cb.status ? `${cb.status}, ${cb.failureCount ?? 0} of ${cb.threshold ?? '?'} failures` : null],
+      ['Circuit breaker', cb && cb.status && cb.status !== 'DISABLED' ? `${cb.status}, ${cb.failureCount ?? 0} of ${cb.threshold ?? '?'} failures` : null],
       ['Alarms', al && al.alarmNames?.length ? `${al.status}: ${al.alarmNames.join(', ')}${al.triggeredAlarmNames?.length ? ` (triggered: ${al.triggeredAlarmNames.join(', ')})` : ''}` : null],
-      ['Production listener', det.productionUrl ? h('a', {href: det.productionUrl}, det.productionUrl) : null],
-      ['Test listener', det.testUrl ? h('a', {href: det.testUrl}, det.testUrl) : null],
+      ['Production listener', listenerLink(det.productionUrl)],
+      ['Test listener', listenerLink(det.testUrl)],
     ]);
   }
 
@@ -236,15 +236,24 @@ export function deploymentView(ctx, arn) {
     }));
   }
 
-  function weights() {
-    return table({text: 'Traffic weights per revision', hidden: true},
-      ['Revision', 'Task definition', 'Target group', 'Tasks', 'Test traffic', 'Production traffic'], det.revisions, (r) => [
+  // revisions shows the revisions, with their traffic weights when the
+  // service is behind the load balancer.
+  function revisions() {
+    const balanced = det.revisions.some((r) => r.targetGroupArn);
+    const headers = ['Revision', 'Task definition', 'Tasks'];
+    if (balanced) headers.push('Target group', 'Test traffic', 'Production traffic');
+    return table({text: 'Revisions and their traffic weights', hidden: true}, headers, det.revisions, (r) => {
+      const cells = [
         [`${r.role === 'target' ? 'Target' : 'Source'} `, lastPart(r.arn)],
-        lastPart(r.taskDefinition) || '—', r.targetGroupArn ? targetGroupName(r.targetGroupArn) : '—',
-        `${r.running} running, ${r.pending} pending, ${r.requested} requested`,
-        weight(r.testWeight, `Test traffic to ${lastPart(r.arn)}`),
-        weight(r.productionWeight, `Production traffic to ${lastPart(r.arn)}`),
-      ]);
+        lastPart(r.taskDefinition) || '—', `${r.running} running, ${r.pending} pending, ${r.requested} requested`,
+      ];
+      if (balanced) {
+        cells.push(r.targetGroupArn ? targetGroupName(r.targetGroupArn) : '—',
+          weight(r.testWeight, `Test traffic to ${lastPart(r.arn)}`),
+          weight(r.productionWeight, `Production traffic to ${lastPart(r.arn)}`));
+      }
+      return cells;
+    });
   }
 
   function weight(v, label) {
@@ -331,7 +340,7 @@ export function deploymentView(ctx, arn) {
       summary(),
       actions(),
       section('timeline-h', 'Timeline', det.stages.length ? timeline() : h('p', {class: 'empty'}, 'Not started yet.')),
-      section('traffic-h', 'Traffic', weights()),
+      section('traffic-h', 'Revisions and traffic', revisions()),
       section('chart-h', 'Requests and 5xx per target group', chart()),
       section('tasks-h', 'Tasks', tasks()),
       section('hooks-h', 'Hooks', hooks()),
@@ -346,6 +355,16 @@ export function deploymentView(ctx, arn) {
   }
 
   loadDetails();
+}
+
+// listenerLink links a listener's URL. A listener bound to every address
+// has no host in its URL ("http://:8080"): it is reached at the
+// dashboard's host.
+function listenerLink(u) {
+  if (!u) return null;
+  const host = location.hostname.includes(':') ? `[${location.hostname}]` : location.hostname;
+  const href = u.replace(/^(\w+:\/\/)(:\d+)/, `$1${host}$2`);
+  return h('a', {href}, href);
 }
 
 // sum5xx adds two series point by point.

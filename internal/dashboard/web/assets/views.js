@@ -56,6 +56,7 @@ export function signInView(ctx, done) {
       done();
     } catch (err) {
       showError(err, 'Sign-in');
+      secret.value = '';
       secret.focus();
     } finally {
       button.disabled = false;
