@@ -31,6 +31,7 @@ var errUsage = errors.New("usage error")
 // usageError is an error in how a command was called; it is errUsage.
 type usageError struct{ err error }
 
+// Error, Unwrap and Is make usageError the error it wraps, and errUsage.
 func (e usageError) Error() string        { return e.err.Error() }
 func (e usageError) Unwrap() error        { return e.err }
 func (e usageError) Is(target error) bool { return target == errUsage }
@@ -47,6 +48,7 @@ type exitErr struct {
 	err  error
 }
 
+// Error and Unwrap make exitErr the error it wraps.
 func (e *exitErr) Error() string { return e.err.Error() }
 func (e *exitErr) Unwrap() error { return e.err }
 

@@ -139,9 +139,10 @@ func (a *app) follow(ctx context.Context, c *client.Client, arn string, r follow
 	}
 }
 
-// followOutcome follows the deployment arn, showing it with r, and turns how it ended into
-// the command's result: nil when SUCCESSFUL, an *exitErr with the
-// outcome's code otherwise. On Ctrl-C it says how to follow again.
+// followOutcome follows the deployment arn, showing it with r, and turns
+// how it ended into the command's result: nil when SUCCESSFUL, an
+// *exitErr with the outcome's code otherwise. On Ctrl-C it says how to
+// follow again.
 func (a *app) followOutcome(ctx context.Context, c *client.Client, arn string, r followRenderer, timeout time.Duration) (*cutoverapi.DeploymentDetails, error) {
 	d, err := a.follow(ctx, c, arn, r, timeout)
 	if errors.Is(err, context.Canceled) {

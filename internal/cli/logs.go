@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"os"
 	"os/signal"
 	"strings"
@@ -116,6 +117,14 @@ func (a *app) followLogs(ctx context.Context, c *client.Client, cluster, task, c
 		switch {
 		case ctx.Err() != nil:
 			return ctx.Err()
+		case errors.As(err, &ae) && ae.Status == http.StatusNotFound:
+			// The task stopped since it was asked, and was cleaned up
+			// with its logs.
+			if stopped, reason, serr := taskStopped(ctx, c, cluster, task); serr == nil && stopped {
+				fmt.Fprintf(a.stderr, "cutover logs: task %s stopped: %s; its logs are gone\n", task, orDash(reason))
+				return nil
+			}
+			return err
 		case errors.As(err, &ae) && ae.Status < 500:
 			return err
 		case err != nil:

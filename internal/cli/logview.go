@@ -46,7 +46,7 @@ func (l *logView) lines(d *deployment) []string {
 	sd := d.sd()
 	if !l.started {
 		l.started = true
-		at(d.now, "%s: %s (%s)", d.title(), sd.Status, strategy(sd.DeploymentConfiguration))
+		at(d.now, "following %s (%s)", d.title(), strategy(sd.DeploymentConfiguration))
 	}
 	// Hooks seen before that changed come first, then each new stage
 	// followed by the hooks it started, then the other new hooks: the
