@@ -213,16 +213,20 @@ func (p *browserPage) deploymentURL(arn string) string {
 
 // Selectors of the deployment page.
 const (
-	selStatus  = "#deployment-status"
-	selStage   = "#deployment-stage"
-	selActions = `section[aria-labelledby="actions-h"]`
-	selHooks   = `section[aria-labelledby="hooks-h"]`
-	selAudit   = `section[aria-labelledby="audit-h"]`
-	selEvents  = `section[aria-labelledby="events-h"]`
-	selChart   = `section[aria-labelledby="chart-h"]`
-	selAlerts  = "#alerts"
-	selApprove = `button[data-action="approve"]`
-	selEndBake = `button[data-action="end-bake"]`
+	selStatus       = "#deployment-status"
+	selStage        = "#deployment-stage"
+	selActions      = `section[aria-labelledby="actions-h"]`
+	selHooks        = `section[aria-labelledby="hooks-h"]`
+	selAudit        = `section[aria-labelledby="audit-h"]`
+	selEvents       = `section[aria-labelledby="events-h"]`
+	selChart        = `section[aria-labelledby="chart-h"]`
+	selAlerts       = "#alerts"
+	selApprove      = `button[data-action="approve"]`
+	selEndBake      = `button[data-action="end-bake"]`
+	selShiftNow     = `button[data-action="shift-now"]`
+	selRollback     = `button[data-action="rollback"]`
+	selConfirm      = `button[data-action="rollback-confirm"]`
+	selHookRollback = `button[data-action="hook-rollback"]`
 )
 
 // TestDashboardBlueGreen drives a BLUE_GREEN deployment from the
@@ -266,7 +270,9 @@ func TestDashboardBlueGreen(t *testing.T) {
 	defer traffic.finish()
 	s.mustAWS("ecs", "update-service", "--cluster", "demo", "--service", "web", "--task-definition", "web:2",
 		"--deployment-configuration", `{"strategy":"BLUE_GREEN","bakeTimeInMinutes":30,"lifecycleHooks":[
-			{"targetType":"PAUSE","lifecycleStages":["POST_TEST_TRAFFIC_SHIFT"]}]}`)
+			{"targetType":"PAUSE","lifecycleStages":["POST_TEST_TRAFFIC_SHIFT"]},
+			{"targetType":"PAUSE","lifecycleStages":["PRE_PRODUCTION_TRAFFIC_SHIFT"],
+			 "timeoutConfiguration":{"timeoutInMinutes":5,"action":"CONTINUE"}}]}`)
 	var arn string
 	eventually(t, 10*time.Second, "the v2 deployment", func() bool {
 		d := current(t, api)
@@ -287,9 +293,18 @@ func TestDashboardBlueGreen(t *testing.T) {
 	p.waitText(selHooks, "AWAITING_ACTION", time.Second)
 	p.screenshot("1-awaiting-approval")
 
-	// Approve with the keyboard: focus the button, press Enter.
+	// Approve with the keyboard: focus the button, press Enter. Then
+	// production waits for the pause before it moves, which ends in five
+	// minutes with CONTINUE, or at once with Shift production now.
 	p.do("approve with the keyboard", 10*time.Second,
 		chromedp.Focus(chromedp.CSS(selApprove)), chromedp.KeyEvent("\r"))
+	p.do("wait for the Shift production now button", 30*time.Second, chromedp.WaitVisible(chromedp.CSS(selShiftNow)))
+	p.waitText(selStage, "PRE_PRODUCTION_TRAFFIC_SHIFT", time.Second)
+	if got := p.text(selActions); !strings.Contains(got, "Production traffic moves in 4m") && !strings.Contains(got, "Production traffic moves in 5m") {
+		t.Errorf("actions while production waits: %q, want a countdown of about 5 minutes", got)
+	}
+	p.screenshot("2-production-waits")
+	p.do("shift production now", 10*time.Second, chromedp.Click(chromedp.CSS(selShiftNow)))
 	p.waitText(selStage, "BAKE_TIME", 60*time.Second)
 	if stage := current(t, api).LifecycleStage; stage != ecs.ServiceDeploymentLifecycleStageBakeTime {
 		t.Fatalf("the page says BAKE_TIME, the API %v", stage)
@@ -303,7 +318,7 @@ func TestDashboardBlueGreen(t *testing.T) {
 	eventually(t, 30*time.Second, "requests on the chart", func() bool {
 		return chartRequests(p) > 0
 	})
-	p.screenshot("2-baking")
+	p.screenshot("3-baking")
 
 	// End the bake time with the mouse.
 	p.do("end the bake time", 10*time.Second, chromedp.Click(chromedp.CSS(selEndBake)))
@@ -311,6 +326,7 @@ func TestDashboardBlueGreen(t *testing.T) {
 	if st := status(); st != ecs.ServiceDeploymentStatusSuccessful {
 		t.Fatalf("the page says SUCCESSFUL, the API %v", st)
 	}
+	p.waitText(selHooks, "PRE_PRODUCTION_TRAFFIC_SHIFT", time.Second)
 	for _, want := range []string{"local (dashboard)", "ContinueServiceDeployment", "EndServiceDeploymentBakeTime"} {
 		p.waitText(selAudit, want, 10*time.Second)
 	}
@@ -318,7 +334,7 @@ func TestDashboardBlueGreen(t *testing.T) {
 	if alerts := p.text(selAlerts); alerts != "" {
 		t.Errorf("the page shows errors: %q", alerts)
 	}
-	p.screenshot("3-successful")
+	p.screenshot("4-successful")
 
 	// Links and history: the service page lists the deployment, and Back
 	// returns to the deployment page.
@@ -327,7 +343,7 @@ func TestDashboardBlueGreen(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS(`section[aria-labelledby="deployments-h"] table`)))
 	p.waitText(`section[aria-labelledby="deployments-h"]`, "SUCCESSFUL", 5*time.Second)
 	p.waitText(`section[aria-labelledby="audit-h"]`, "local (dashboard)", 5*time.Second)
-	p.screenshot("4-service")
+	p.screenshot("5-service")
 	p.do("go back", 10*time.Second, chromedp.NavigateBack(), chromedp.WaitVisible(chromedp.CSS(selStatus)))
 	p.waitText(selStatus, "SUCCESSFUL", 5*time.Second)
 }
@@ -586,6 +602,19 @@ func TestDashboardSignIn(t *testing.T) {
 	p.waitText("#user", "Signed in as "+dashKeyName, time.Second)
 	p.waitText(selActions, "Waiting for approval at PRE_SCALE_UP", time.Second)
 	p.screenshot("2-signed-in")
+
+	// Rolling back asks first; Cancel leaves everything as it was.
+	p.do("roll back at the pause, then cancel", 10*time.Second,
+		chromedp.Click(chromedp.CSS(selHookRollback)),
+		chromedp.WaitVisible(chromedp.CSS(`button[data-action="hook-rollback-confirm"]`)),
+		chromedp.Click(chromedp.CSS(`button[data-key$=":no"]`)),
+		chromedp.WaitVisible(chromedp.CSS(selHookRollback)))
+	// The first deployment has nothing to roll back to: the API's error
+	// is shown, type and message.
+	p.do("roll back the deployment", 10*time.Second,
+		chromedp.Click(chromedp.CSS(selRollback)), chromedp.WaitVisible(chromedp.CSS(selConfirm)), chromedp.Click(chromedp.CSS(selConfirm)))
+	p.waitText(selAlerts, "ConflictException", 5*time.Second)
+	p.waitText(selAlerts, "no previous service revision", time.Second)
 
 	p.do("approve", 10*time.Second, chromedp.Click(chromedp.CSS(selApprove)))
 	p.waitText(selAudit, dashKeyName+" (dashboard "+dashKeyID+")", 15*time.Second)

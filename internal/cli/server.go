@@ -27,7 +27,8 @@ func serverFlags(stderr io.Writer) (fs *flag.FlagSet, cfg *server.Config, level 
 	fs.StringVar(&cfg.LBAddress, "lb-address", "127.0.0.1", "address the load balancer binds listener ports on")
 	fs.StringVar(&cfg.ConfigFile, "config", "", "configuration file (YAML): command hooks, signing secret, event webhooks")
 	fs.StringVar(&cfg.LambdaEndpoint, "lambda-endpoint", "", "Lambda Invoke API endpoint for Lambda hooks, e.g. http://127.0.0.1:3001 (sam local start-lambda); default: AWS Lambda with the AWS credentials")
-	fs.StringVar(&cfg.AccessKeys, "access-keys", "", "access keys file (ACCESS_KEY_ID SECRET [NAME] per line): names API callers in the audit trail; the dashboard requires a sign-in with one")
+	fs.StringVar(&cfg.AccessKeys, "access-keys", "", "access keys file (ACCESS_KEY_ID SECRET [NAME] per line): every API call must be signed (SigV4) by one of them, and the dashboard requires a sign-in with one")
+	fs.BoolVar(&cfg.Insecure, "insecure", false, "serve without --access-keys on an address other than loopback (anyone who reaches it can drive deployments)")
 	level = fs.String("log-level", "info", "log level: debug, info, warn or error")
 	return fs, cfg, level
 }

@@ -276,7 +276,7 @@ export function deploymentView(ctx, arn) {
         const waiting = hk.current && (hk.status === 'AWAITING_ACTION' || hk.status === 'IN_PROGRESS');
         return [
           [hk.stage, hk.step ? ` (step ${hk.step})` : '', hk.rollback ? h('span', {class: 'tag tag-rollback'}, 'rollback') : null],
-          [hk.targetType, hk.targetArn ? h('span', {class: 'muted'}, ` ${hk.targetArn}`) : null, h('div', {class: 'muted'}, hk.hookId)],
+          [hk.targetType, hk.targetArn ? h('span', {class: 'muted'}, ` ${hk.targetArn}`) : null, h('div', {class: 'muted hook-id'}, hk.hookId)],
           badge(hk.status), hk.attempts, hk.lastReply ? h('code', {class: 'reply'}, hk.lastReply) : '—', time(hk.startedAt),
           waiting ? ['in ', until(hk.expiresAt)] : time(hk.expiresAt), hk.timeoutAction || '—', hk.reason || '—',
         ];

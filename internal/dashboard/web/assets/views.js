@@ -156,7 +156,7 @@ export function auditTable(records, caption, withDeployment) {
     if (withDeployment) {
       cells.push(r.serviceDeploymentArn ? h('a', {href: links.deployment(r.serviceDeploymentArn)}, lastPart(r.serviceDeploymentArn)) : '—');
     }
-    cells.push(r.hookId || '—', r.detail || '—');
+    cells.push(r.hookId ? h('span', {class: 'hook-id'}, r.hookId) : '—', r.detail || '—');
     return cells;
   }, 'Nobody has acted on this yet.');
 }
