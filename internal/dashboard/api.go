@@ -65,6 +65,10 @@ func (d *Dashboard) serveEvents(w http.ResponseWriter, r *http.Request) {
 	if _, ok := d.requireUser(w, r); !ok {
 		return
 	}
+	if d.events == nil {
+		writeError(w, http.StatusNotFound, "UnknownOperationException", "This server has no event stream.")
+		return
+	}
 	w.Header().Del("Cache-Control") // the stream sets its own
 	d.events.ServeHTTP(w, r)
 }

@@ -33,7 +33,8 @@ var _ Caller = (*ecsapi.API)(nil)
 type Config struct {
 	// API runs the operations the dashboard shows and acts with.
 	API Caller
-	// Events streams the event log (events.Events.ServeHTTP).
+	// Events streams the event log (events.Events.ServeHTTP); nil serves
+	// no stream.
 	Events http.Handler
 	// Metrics holds the load balancer's metrics; nil shows none.
 	Metrics *metrics.Store

@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"sync"
 	"time"
+
+	"github.com/cutover/cutover/internal/audit"
 )
 
 // This file serves GET /ui/api/session, POST /ui/api/signin and
@@ -119,8 +121,10 @@ func (d *Dashboard) serveSignIn(w http.ResponseWriter, r *http.Request) {
 	id, sess := d.sessions.create(key.ID, key.Name, now)
 	http.SetCookie(w, d.cookie(r, sessionCookie, id, sess.expires))
 	d.log.Info("dashboard sign-in", "access_key", key.ID, "name", key.Name, "remote", addr)
-	u, _ := d.identify(withCookie(r, id))
-	writeJSON(w, http.StatusOK, d.info(u))
+	writeJSON(w, http.StatusOK, d.info(user{
+		actor: audit.Actor{Kind: audit.KindDashboard, ID: key.ID, Name: key.Name, Address: addr},
+		csrf:  sess.csrf, sessionID: id, expires: sess.expires,
+	}))
 }
 
 func (d *Dashboard) serveSignOut(w http.ResponseWriter, r *http.Request) {
@@ -149,14 +153,6 @@ func (d *Dashboard) serveSignOut(w http.ResponseWriter, r *http.Request) {
 	}
 	http.SetCookie(w, d.cookie(r, sessionCookie, "", time.Unix(1, 0)))
 	writeJSON(w, http.StatusOK, sessionInfo{SignInRequired: true, CSRFToken: d.browserToken(w, r)})
-}
-
-// withCookie returns a copy of r carrying only the session cookie id.
-func withCookie(r *http.Request, id string) *http.Request {
-	r2 := r.Clone(r.Context())
-	r2.Header.Del("Cookie")
-	r2.AddCookie(&http.Cookie{Name: sessionCookie, Value: id})
-	return r2
 }
 
 // decodeBody decodes r's JSON body, of at most limit bytes, into v.
