@@ -307,6 +307,17 @@ func TestCLI(t *testing.T) {
 	// deployment rolls back, deploy exits 3 and the log follow ends with
 	// the task.
 	v3 := c.start("deploy", "--cluster", "demo", "--service", "web", tdFile("web", "v3"))
+	v3.waitFor("Deploying web:3", 10*time.Second)
+	// Meanwhile the rolling service starts a deployment without waiting
+	// for it, which is rolled back while a watch follows it to exit 3.
+	started := c.json("deploy", "--cluster", "demo", "--service", "api", "--no-wait", tdFile("api", "v3"))
+	if started["serviceDeploymentArn"] != "arn:aws:ecs:us-east-1:000000000000:service-deployment/demo/api/0000000000000006" {
+		t.Errorf("deploy --no-wait --output json: %v", started)
+	}
+	apiWatch := c.start("deployments", "watch", "--cluster", "demo", "--service", "api")
+	apiWatch.waitFor("following demo/api deployment 0000000000000006", 10*time.Second)
+	golden(t, "rollback", c.must("rollback", "--cluster", "demo", "--service", "api"))
+	audits := c.start("events", "-f", "--after", "now", "--cluster", "demo", "--service", "web", "--detail-type", "audit")
 	v3.waitFor("hook PAUSE at POST_TEST_TRAFFIC_SHIFT AWAITING_ACTION", 60*time.Second)
 	d := c.json("deployments", "describe", "--cluster", "demo", "--service", "web")
 	var task string
@@ -326,6 +337,10 @@ func TestCLI(t *testing.T) {
 		t.Errorf("deploy v3 after reject: exit %d, want 3 (rolled back)\n%s", code, out)
 	}
 	golden(t, "deploy-rejected", sampled(out))
+	audits.waitFor("ContinueServiceDeployment by accessKey AKIDCLI on deployment 0000000000000005 hook ecs-pause-", 10*time.Second)
+	if out, code := apiWatch.wait(60 * time.Second); code != 3 || !strings.Contains(out, "deployment ROLLBACK_SUCCESSFUL") {
+		t.Errorf("deployments watch of a rolled back deployment: exit %d, want 3\n%s", code, out)
+	}
 	if _, code := logs.wait(30 * time.Second); code != 0 || !strings.Contains(logs.stderr.String(), "stopped") {
 		t.Errorf("logs -f: exit %d when the task stopped; stderr %q", code, logs.stderr.String())
 	}
@@ -336,7 +351,7 @@ func TestCLI(t *testing.T) {
 	golden(t, "describe-rejected", c.must("deployments", "describe", "--cluster", "demo", "--service", "web"))
 	eventually(t, 30*time.Second, "both services steady", func() bool {
 		out := c.must("status")
-		return strings.Count(out, "SUCCESSFUL") == 2 && strings.Count(out, " 1/1 ") == 2
+		return strings.Count(out, "ROLLBACK_SUCCESSFUL") == 2 && strings.Count(out, " 1/1 ") == 2
 	})
 	golden(t, "status", c.must("status"))
 	golden(t, "events", c.must("events", "--cluster", "demo", "--service", "web",
@@ -350,7 +365,7 @@ func TestCLI(t *testing.T) {
 	if v := c.json("status", "--cluster", "demo", "--service", "web"); path(v, "currentDeployment", "serviceDeployment", "status") != "ROLLBACK_SUCCESSFUL" {
 		t.Errorf("status --service --output json: %v", v)
 	}
-	if v := c.json("deployments", "list", "--cluster", "demo", "--service", "web"); len(path(v, "serviceDeployments").([]any)) != 3 {
+	if v := c.json("deployments", "list", "--cluster", "demo", "--service", "api"); len(path(v, "serviceDeployments").([]any)) != 3 {
 		t.Errorf("deployments list --output json: %v", v)
 	}
 	events, _, code := c.run("events", "--cluster", "demo", "--service", "web", "--detail-type", "audit", "--output", "json")
