@@ -391,3 +391,39 @@ func TestCLI(t *testing.T) {
 		t.Errorf("completion of a deployment: %q", out)
 	}
 }
+
+// TestCLISignedRequests runs the CLI against a server with access keys:
+// its API calls, event stream and log reads are signed well enough for
+// the server's SigV4 check, and a wrong or missing key is refused with
+// the API's error.
+func TestCLISignedRequests(t *testing.T) {
+	keys := filepath.Join(t.TempDir(), "keys")
+	if err := os.WriteFile(keys, []byte("AKIAALICE0000000001 alice-secret-0000000001 alice\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s := startServer(t, "--access-keys", keys)
+	c := newCLI(t, s)
+	c.env = append(c.env, "AWS_ACCESS_KEY_ID=AKIAALICE0000000001", "AWS_SECRET_ACCESS_KEY=alice-secret-0000000001")
+	if out := c.must("status"); out != "No clusters.\n" {
+		t.Errorf("status: %q", out)
+	}
+	if _, _, code := c.run("events", "--detail-type", "audit", "--detail-type", "hook", "--after", "0"); code != 0 {
+		t.Errorf("events, signed: exit %d", code)
+	}
+	if _, errOut, code := c.run("logs", "--cluster", "demo", "--container", "web", "0123"); code != 1 || !strings.Contains(errOut, "task not found") {
+		t.Errorf("logs of no task, signed: exit %d, %s", code, errOut)
+	}
+	for name, env := range map[string][]string{
+		"wrong secret": {"AWS_SECRET_ACCESS_KEY=not-the-secret"},
+		"unknown key":  {"AWS_ACCESS_KEY_ID=AKIANOBODY000000001"},
+		"unsigned":     {"AWS_ACCESS_KEY_ID=", "AWS_SECRET_ACCESS_KEY="},
+	} {
+		bad := &cli{t: t, bin: c.bin, env: append(append([]string{}, c.env...), env...)}
+		for _, args := range [][]string{{"status"}, {"events"}, {"logs", "--container", "web", "0123"}} {
+			_, errOut, code := bad.run(args...)
+			if code != 1 || !regexp.MustCompile(`(InvalidSignature|UnrecognizedClient|MissingAuthenticationToken)Exception`).MatchString(errOut) {
+				t.Errorf("%s: cutover %s: exit %d, %s", name, strings.Join(args, " "), code, errOut)
+			}
+		}
+	}
+}
