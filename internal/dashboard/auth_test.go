@@ -224,3 +224,30 @@ func TestCSRFBrowserCookie(t *testing.T) {
 		t.Errorf("cookie over TLS: %q", resp.header.Get("Set-Cookie"))
 	}
 }
+
+// TestDNSRebinding checks that a dashboard without keys answers only
+// requests addressed to a loopback name or address: a page of a domain
+// made to resolve to 127.0.0.1 is the dashboard's "origin" otherwise.
+func TestDNSRebinding(t *testing.T) {
+	f := newFixture(t, false)
+	for host, ok := range map[string]bool{
+		"127.0.0.1:8080": true, "[::1]:8080": true, "localhost:8080": true, "app.localhost": true,
+		"evil.example:8080": false, "10.0.0.5:8080": false,
+	} {
+		b := newBrowser(t, f.d)
+		resp := b.do(http.MethodGet, "/ui/api/session", "", func(r *http.Request) { r.Host = host })
+		if (resp.code == http.StatusOK) != ok {
+			t.Errorf("Host %s: %d %s, want allowed=%v", host, resp.code, resp.body, ok)
+		}
+		if !ok {
+			wantError(t, host, resp, http.StatusForbidden, "AccessDeniedException")
+		}
+	}
+	// An insecure server (listening beyond loopback without keys) answers
+	// any host, as the operator chose.
+	f.d.anyHost = true
+	b := newBrowser(t, f.d)
+	if resp := b.do(http.MethodGet, "/ui/api/session", "", func(r *http.Request) { r.Host = "10.0.0.5:8080" }); resp.code != http.StatusOK {
+		t.Errorf("insecure: %d %s", resp.code, resp.body)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
+	"net"
 	"net/http"
 	"strings"
 	"time"
@@ -41,6 +42,12 @@ type Config struct {
 	// Keys, when set, are the access keys users sign in with; nil means
 	// no sign-in.
 	Keys *accesskeys.Keys
+	// AnyHost lets a dashboard without Keys answer requests addressed to
+	// any host. By default it answers only requests addressed to a
+	// loopback name or address: a web page whose domain was made to
+	// resolve to 127.0.0.1 (DNS rebinding) would otherwise count as the
+	// dashboard's own origin.
+	AnyHost bool
 	// SessionTTL is how long a sign-in lasts (default 12 hours).
 	SessionTTL time.Duration
 	// Now is the clock; nil means time.Now.
@@ -57,6 +64,7 @@ type Dashboard struct {
 	events  http.Handler
 	metrics *metrics.Store
 	keys    *accesskeys.Keys
+	anyHost bool
 	now     func() time.Time
 	log     *slog.Logger
 
@@ -71,7 +79,7 @@ type Dashboard struct {
 // broken, which the package's tests rule out.
 func New(cfg Config) *Dashboard {
 	d := &Dashboard{
-		api: cfg.API, events: cfg.Events, metrics: cfg.Metrics, keys: cfg.Keys, now: cfg.Now, log: cfg.Logger,
+		api: cfg.API, events: cfg.Events, metrics: cfg.Metrics, keys: cfg.Keys, anyHost: cfg.AnyHost, now: cfg.Now, log: cfg.Logger,
 		origin: http.NewCrossOriginProtection(),
 		csrf:   newCSRFKey(),
 		assets: mustAssets(),
@@ -110,6 +118,11 @@ func (d *Dashboard) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, target, http.StatusMovedPermanently)
 		return
 	}
+	if d.keys == nil && !d.anyHost && !loopbackHost(r.Host) {
+		writeError(w, http.StatusForbidden, "AccessDeniedException",
+			"Without access keys the dashboard answers only at a loopback address such as http://127.0.0.1 or http://localhost.")
+		return
+	}
 	name, ok := strings.CutPrefix(p, apiPath)
 	if !ok {
 		d.assets.serve(w, r, strings.TrimPrefix(p, Path))
@@ -132,6 +145,20 @@ func (d *Dashboard) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	default:
 		writeError(w, http.StatusNotFound, "UnknownOperationException", "No such dashboard endpoint.")
 	}
+}
+
+// loopbackHost reports whether a Host header names this machine by a
+// loopback address or localhost.
+func loopbackHost(host string) bool {
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	}
+	host = strings.TrimSuffix(strings.TrimPrefix(host, "["), "]")
+	if host == "localhost" || strings.HasSuffix(host, ".localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // requireMethod answers 405 and returns false unless r's method is m.

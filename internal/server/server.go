@@ -136,7 +136,7 @@ func Run(ctx context.Context, cfg Config) error {
 	if err != nil {
 		return err
 	}
-	routes = append(routes, dashboardRoute(api, evs, mstore, keys, log.With("component", "dashboard")))
+	routes = append(routes, dashboardRoute(api, evs, mstore, keys, cfg.Insecure, log.With("component", "dashboard")))
 
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
