@@ -1,22 +1,18 @@
 package approvals
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
-	"strconv"
 	"time"
 
 	"github.com/cutover/cutover/internal/ecs"
 	"github.com/cutover/cutover/internal/events"
-	"github.com/cutover/cutover/internal/signature"
 )
 
 // LinkMessage is the JSON body POSTed to a link webhook when a pause
@@ -167,23 +163,8 @@ func (l *linkNotifier) message(s *summary, rec *linkRecord) *LinkMessage {
 // post sends body to the webhook once, signed; any answer but a 2xx is
 // an error.
 func (l *linkNotifier) post(ctx context.Context, seq uint64, body []byte) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, l.url, bytes.NewReader(body))
-	if err != nil {
-		return fmt.Errorf("build the request to link %s: %w", l.name, err)
-	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("User-Agent", "cutover-approvals")
-	req.Header.Set(events.EventIDHeader, strconv.FormatUint(seq, 10))
-	signature.SetHeaders(req.Header, l.secret, body, l.a.now())
-	resp, err := l.client.Do(req)
-	if err != nil {
+	if err := events.Post(ctx, l.client, l.url, "cutover-approvals", l.secret, seq, body); err != nil {
 		return fmt.Errorf("send the approval request to link %s: %w", l.name, err)
-	}
-	defer resp.Body.Close()
-	reply, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
-	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10)) // lets the connection be reused
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return fmt.Errorf("send the approval request to link %s: %s: %q", l.name, resp.Status, bytes.TrimSpace(reply))
 	}
 	return nil
 }

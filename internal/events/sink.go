@@ -126,23 +126,30 @@ func (e *Events) post(ctx context.Context, s *Sink, r *record) error {
 	if s.Deliver != nil {
 		return s.Deliver(ctx, r.seq, r.env)
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.URL, bytes.NewReader(r.env))
+	return Post(ctx, e.client, s.URL, "cutover-events", s.Secret, r.seq, r.env)
+}
+
+// Post sends body, the message of event seq, to a webhook at url once:
+// a JSON POST signed with secret (package signature), the event's
+// sequence number in EventIDHeader. Any answer but a 2xx is an error.
+func Post(ctx context.Context, c *http.Client, url, userAgent string, secret []byte, seq uint64, body []byte) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
 	if err != nil {
 		return fmt.Errorf("build request: %w", err)
 	}
 	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("User-Agent", "cutover-events")
-	req.Header.Set(EventIDHeader, strconv.FormatUint(r.seq, 10))
-	signature.SetHeaders(req.Header, s.Secret, r.env, time.Now())
-	resp, err := e.client.Do(req)
+	req.Header.Set("User-Agent", userAgent)
+	req.Header.Set(EventIDHeader, strconv.FormatUint(seq, 10))
+	signature.SetHeaders(req.Header, secret, body, time.Now())
+	resp, err := c.Do(req)
 	if err != nil {
 		return err // already names the method and URL
 	}
 	defer resp.Body.Close()
-	body, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
+	reply, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10)) // lets the connection be reused
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return fmt.Errorf("POST %s: %s: %q", s.URL, resp.Status, bytes.TrimSpace(body))
+		return fmt.Errorf("POST %s: %s: %q", url, resp.Status, bytes.TrimSpace(reply))
 	}
 	return nil
 }
