@@ -212,11 +212,7 @@ change.`,
 			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
-			c, err := a.client(ctx)
-			if err != nil {
-				return err
-			}
-			arn, err := f.resolve(ctx, c)
+			c, arn, err := a.deploymentClient(ctx, &f)
 			if err != nil {
 				return err
 			}

@@ -35,11 +35,7 @@ reaches its bake time, the bake time is skipped when it comes.
 }
 
 func (a *app) endBake(ctx context.Context, f *deploymentFlags) error {
-	c, err := a.client(ctx)
-	if err != nil {
-		return err
-	}
-	arn, err := f.resolve(ctx, c)
+	c, arn, err := a.deploymentClient(ctx, f)
 	if err != nil {
 		return err
 	}

@@ -40,6 +40,17 @@ func (f *deploymentFlags) fromArgs(args []string) error {
 	return nil
 }
 
+// deploymentClient returns a client and the ARN of the deployment the
+// flags name.
+func (a *app) deploymentClient(ctx context.Context, f *deploymentFlags) (*client.Client, string, error) {
+	c, err := a.client(ctx)
+	if err != nil {
+		return nil, "", err
+	}
+	arn, err := f.resolve(ctx, c)
+	return c, arn, err
+}
+
 // resolve returns the ARN of the deployment the flags name.
 func (f *deploymentFlags) resolve(ctx context.Context, c *client.Client) (string, error) {
 	if strings.HasPrefix(f.deployment, "arn:") {

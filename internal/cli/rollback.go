@@ -35,11 +35,7 @@ back at once. The deployment is DEPLOYMENT or --deployment (an ARN, or an ID wit
 }
 
 func (a *app) rollback(ctx context.Context, f *deploymentFlags) error {
-	c, err := a.client(ctx)
-	if err != nil {
-		return err
-	}
-	arn, err := f.resolve(ctx, c)
+	c, arn, err := a.deploymentClient(ctx, f)
 	if err != nil {
 		return err
 	}
