@@ -18,7 +18,6 @@ import (
 	"github.com/cutover/cutover/internal/controller"
 	"github.com/cutover/cutover/internal/ecsapi"
 	"github.com/cutover/cutover/internal/elbapi"
-	"github.com/cutover/cutover/internal/events"
 	"github.com/cutover/cutover/internal/metrics"
 	"github.com/cutover/cutover/internal/runtime"
 	"github.com/cutover/cutover/internal/runtime/docker"
@@ -122,21 +121,17 @@ func Run(ctx context.Context, cfg Config) error {
 		return err
 	}
 
-	// routes are the operator-facing endpoints (the dashboard and the
-	// approval flows), sinks the event log's consumers beside the config
-	// file's webhooks (the approval notifications).
-	var routes []route
-	var sinks []events.Sink
+	// The operator-facing endpoints: the approval flows, whose
+	// notifications follow the event log, and the dashboard.
 	apr, err := newApprovals(cfg, file, api, st, secret, log.With("component", "approvals"))
 	if err != nil {
 		return err
 	}
-	routes, sinks = append(routes, apr.routes...), append(sinks, apr.sinks...)
-	evs, err := newEvents(st, file, secret, log.With("component", "events"), sinks...)
+	evs, err := newEvents(st, file, secret, log.With("component", "events"), apr.sinks...)
 	if err != nil {
 		return err
 	}
-	routes = append(routes, dashboardRoute(api, evs, mstore, keys, cfg.Insecure, log.With("component", "dashboard")))
+	routes := append(apr.routes, dashboardRoute(api, evs, mstore, keys, cfg.Insecure, log.With("component", "dashboard")))
 
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
