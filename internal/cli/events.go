@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"strconv"
@@ -18,11 +19,6 @@ import (
 	"github.com/cutover/cutover/internal/cutoverapi"
 	"github.com/cutover/cutover/internal/ecs"
 )
-
-// eventsIdle is how long `cutover events` without -f waits for more
-// events before it takes the retained log as printed: the stream has no
-// end-of-backlog mark.
-const eventsIdle = time.Second
 
 // detailTypeNames are the short names --detail-type takes.
 var detailTypeNames = map[string]string{
@@ -119,6 +115,7 @@ func (a *app) events(ctx context.Context, svc *serviceFlags, q client.EventQuery
 		}
 		q.Resource = s.ServiceArn
 	}
+	q.Backlog = !follow
 	if follow {
 		q.OnReconnect = func(err error) {
 			fmt.Fprintf(a.stderr, "cutover events: %v; reconnecting\n", err)
@@ -127,14 +124,9 @@ func (a *app) events(ctx context.Context, svc *serviceFlags, q client.EventQuery
 	s := c.Events(ctx, q)
 	defer s.Close()
 	for {
-		next, cancel := ctx, context.CancelFunc(func() {})
-		if !follow {
-			next, cancel = context.WithTimeout(ctx, eventsIdle)
-		}
-		ev, err := s.Next(next)
-		cancel()
+		ev, err := s.Next(ctx)
 		switch {
-		case !follow && errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil:
+		case errors.Is(err, io.EOF):
 			return nil
 		case err != nil:
 			return err

@@ -67,6 +67,9 @@ type EventQuery struct {
 	// Resource, when not empty, keeps the events about this ARN; for a
 	// service ARN, those of its deployments and tasks too.
 	Resource string
+	// Backlog ends the stream (Next returns io.EOF) once the events the
+	// server keeps so far are read, instead of following new ones.
+	Backlog bool
 	// OnReconnect, optional, is called before each attempt to reconnect
 	// after the stream broke, with why it broke.
 	OnReconnect func(err error)
@@ -141,6 +144,10 @@ func (s *EventStream) run(ctx context.Context, c *Client, q EventQuery) {
 			s.setErr(ctx.Err())
 			return
 		}
+		if err == io.EOF {
+			s.setErr(err)
+			return
+		}
 		var ae *APIError
 		if !everConnected || errors.As(err, &ae) && ae.Status < 500 {
 			s.setErr(err)
@@ -176,6 +183,9 @@ func (s *EventStream) read(ctx context.Context, c *Client, q EventQuery, after u
 	if q.Resource != "" {
 		v.Set("resource", q.Resource)
 	}
+	if q.Backlog {
+		v.Set("follow", "false")
+	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.url(EventsPath, v), nil)
 	if err != nil {
 		return false, fmt.Errorf("open the event stream: %w", err)
@@ -210,6 +220,9 @@ func (s *EventStream) read(ctx context.Context, c *Client, q EventQuery, after u
 		seen(seq)
 		return nil
 	})
+	if err == nil && q.Backlog {
+		return true, io.EOF // the server sent the backlog asked for
+	}
 	if err == nil {
 		err = io.ErrUnexpectedEOF // the server ended the stream: it is going away
 	}

@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -115,6 +117,31 @@ func TestEventsFromNowSendNoResumePoint(t *testing.T) {
 	s.Close()
 	if _, err := s.Next(context.Background()); !errors.Is(err, context.Canceled) {
 		t.Errorf("Next after Close: %v", err)
+	}
+}
+
+func TestEventsBacklogEnds(t *testing.T) {
+	var requests atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		requests.Add(1)
+		if r.URL.Query().Get("follow") != "false" {
+			t.Errorf("query %s, want follow=false", r.URL.RawQuery)
+		}
+		w.Header().Set("Content-Type", "text/event-stream")
+		fmt.Fprintf(w, "id: 7\nevent: %s\ndata: %s\n\n", DetailAuditRecord, envelope(DetailAuditRecord, "arn:s"))
+	}))
+	defer srv.Close()
+	c, _ := New(Options{Endpoint: srv.URL})
+	s := c.Events(context.Background(), EventQuery{FromStart: true, Backlog: true})
+	defer s.Close()
+	if ev, err := s.Next(context.Background()); err != nil || ev.Seq != 7 {
+		t.Fatalf("first event: %+v, %v", ev, err)
+	}
+	if _, err := s.Next(context.Background()); !errors.Is(err, io.EOF) {
+		t.Errorf("after the backlog: %v, want io.EOF", err)
+	}
+	if n := requests.Load(); n != 1 {
+		t.Errorf("%d requests: the end of the backlog is not a reason to reconnect", n)
 	}
 }
 

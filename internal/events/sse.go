@@ -24,9 +24,11 @@ import (
 // request. Query parameters detailType (repeatable) and resource filter
 // the stream: resource keeps the events whose resources include that
 // ARN, whose detail's serviceArn is that ARN, and, for a service ARN, the
-// state changes of the service's tasks. A comment line is sent every 15
-// seconds to keep idle connections open. The stream ends when the client
-// goes away or Run's context is done.
+// state changes of the service's tasks. With follow=false the stream
+// ends once the events retained so far are sent, instead of going on
+// with new ones. A comment line is sent every 15 seconds to keep idle
+// connections open. The stream ends when the client goes away or Run's
+// context is done.
 func (e *Events) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodGet {
 		w.Header().Set("Allow", http.MethodGet)
@@ -40,6 +42,13 @@ func (e *Events) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	f := newFilter(q["detailType"], q.Get("resource"))
+	follow := true
+	if v := q.Get("follow"); v != "" {
+		if follow, err = strconv.ParseBool(v); err != nil {
+			writeError(w, http.StatusBadRequest, invalidParameter, "follow must be true or false.")
+			return
+		}
+	}
 	if !fromStart {
 		// Where "now" is: the newest event in the log, not the newest
 		// seen by the last poll.
@@ -90,6 +99,9 @@ func (e *Events) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		if len(batch) == batchSize {
 			continue
+		}
+		if !follow {
+			return
 		}
 		select {
 		case <-changed:

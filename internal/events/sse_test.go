@@ -153,6 +153,29 @@ func TestStreamEndsOnShutdown(t *testing.T) {
 	}
 }
 
+// TestStreamBacklog checks that follow=false ends the stream once the
+// retained events are sent.
+func TestStreamBacklog(t *testing.T) {
+	st := openStore(t)
+	e := newTestEvents(t, st)
+	start(t, e)
+	srv := httptest.NewServer(e)
+	t.Cleanup(srv.Close)
+	appendEvents(t, st, serviceActions(3)...)
+	resp, err := srv.Client().Get(srv.URL + "/events?after=1&follow=false")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body) // returns only if the server ends the stream
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Count(string(b), "\nevent: "); got != 2 || !strings.HasPrefix(string(b), "id: 2\n") {
+		t.Errorf("backlog after 1 = %q, want events 2 and 3", b)
+	}
+}
+
 func TestStreamBadRequests(t *testing.T) {
 	st := openStore(t)
 	e := newTestEvents(t, st)
@@ -166,6 +189,7 @@ func TestStreamBadRequests(t *testing.T) {
 		{"after negative", http.MethodGet, "?after=-1", "", http.StatusBadRequest},
 		{"after empty", http.MethodGet, "?after=", "", http.StatusBadRequest},
 		{"bad Last-Event-ID", http.MethodGet, "", "x1", http.StatusBadRequest},
+		{"follow not a boolean", http.MethodGet, "?after=0&follow=maybe", "", http.StatusBadRequest},
 		{"POST", http.MethodPost, "", "", http.StatusMethodNotAllowed},
 	}
 	for _, tt := range tests {
