@@ -102,6 +102,7 @@ func TestAccessKeys(t *testing.T) {
 	if len(list.AuditRecords) != 1 || list.AuditRecords[0].Actor.Name != "alice" || list.AuditRecords[0].Action != cutoverapi.ActionCreateService {
 		t.Errorf("audit trail %+v, want CreateService by alice", list.AuditRecords)
 	}
+	s.kill() // the log is complete, and no longer written to
 	if strings.Contains(s.log.String(), aliceSecret) {
 		t.Error("the server log shows alice's secret")
 	}

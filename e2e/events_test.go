@@ -185,8 +185,12 @@ func checkEvents(t *testing.T, eventsURL string, sink *webhookSink, d deployment
 		if e.id == 0 || (i > 0 && e.id <= all[i-1].id) {
 			t.Errorf("event %d has id %d after %d", i, e.id, all[max(i-1, 0)].id)
 		}
+		source := "aws.ecs"
+		if e.typ == "Cutover Audit Record" {
+			source = "cutover"
+		}
 		if _, err := time.Parse(time.RFC3339, env.Time); err != nil || env.Version != "0" || env.ID == "" ||
-			env.Source != "aws.ecs" || env.Account != "000000000000" || env.Region != "us-east-1" ||
+			env.Source != source || env.Account != "000000000000" || env.Region != "us-east-1" ||
 			env.DetailType != e.typ || len(env.Resources) == 0 || env.Detail == nil {
 			t.Errorf("event %d is not a complete EventBridge envelope of type %s: %s", e.id, e.typ, e.data)
 		}
