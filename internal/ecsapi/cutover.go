@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strconv"
 	"time"
 
@@ -104,7 +105,10 @@ func (a *API) describeDeploymentDetails(ctx context.Context, req *cutoverapi.Des
 		if err != nil {
 			return err
 		}
-		arn, _ := state.ParseARN(d.ServiceArn)
+		arn, err := state.ParseARN(d.ServiceArn)
+		if err != nil || len(arn.Parts) != 2 {
+			return fmt.Errorf("deployment %s: service ARN %q: %w", d.Arn, d.ServiceArn, err)
+		}
 		cluster, service := arn.Parts[0], arn.Parts[1]
 		out = detailsOf(d, cluster, service)
 		if err := a.detailRevisions(tx, d, &out); err != nil {
