@@ -21,6 +21,10 @@
 //	  url: http://127.0.0.1:9090     # answers alarms on promql: expressions
 //	approvals:                       # see Approvals
 //	  slack: {botToken: xoxb-..., signingSecret: ..., channel: C0123, approvers: [U0123]}
+//	tls:                             # see TLS
+//	  api: {certFile: tls/api.crt, keyFile: tls/api.key}
+//	  certificates:
+//	    - {arn: "arn:aws:acm:us-east-1:123456789012:certificate/www", certFile: tls/www.crt, keyFile: tls/www.key}
 package config
 
 import (
@@ -53,6 +57,9 @@ type Config struct {
 	// Approvals asks people to approve deployments waiting at PAUSE
 	// hooks, in Slack or through signed links (see Approvals).
 	Approvals Approvals `json:"approvals"`
+	// TLS names the certificates of the HTTPS API endpoint and of HTTPS
+	// load balancer listeners (see TLS).
+	TLS TLS `json:"tls"`
 }
 
 // Prometheus names a Prometheus server (its HTTP API).
@@ -114,7 +121,8 @@ func (d *Duration) UnmarshalJSON(b []byte) error {
 func (d Duration) MarshalJSON() ([]byte, error) { return json.Marshal(time.Duration(d).String()) }
 
 // Load reads and validates the file at path. Relative command
-// directories are resolved from the file's directory.
+// directories and certificate files are resolved from the file's
+// directory.
 func Load(path string) (*Config, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
@@ -132,7 +140,7 @@ func Load(path string) (*Config, error) {
 }
 
 // Parse reads and validates a configuration whose relative command
-// directories are relative to dir.
+// directories and certificate files are relative to dir.
 func Parse(b []byte, dir string) (*Config, error) {
 	var c Config
 	if err := yaml.UnmarshalStrict(b, &c); err != nil {
@@ -161,6 +169,9 @@ func Parse(b []byte, dir string) (*Config, error) {
 		}
 	}
 	if err := c.Approvals.validate(); err != nil {
+		return nil, err
+	}
+	if err := c.TLS.validate(dir); err != nil {
 		return nil, err
 	}
 	if p := c.Prometheus.URL; p != "" {
