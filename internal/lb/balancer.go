@@ -59,6 +59,10 @@ type Options struct {
 	ListenerDrainTimeout time.Duration
 	// MaxIdleConnsPerTarget is the keep-alive pool size per target.
 	MaxIdleConnsPerTarget int
+	// CertificateCheckInterval is how often, at most, an HTTPS
+	// listener's certificate files are checked for a renewal (zero:
+	// certs.DefaultCheckInterval).
+	CertificateCheckInterval time.Duration
 }
 
 // withDefaults returns o with every zero field set to its default.
@@ -121,6 +125,8 @@ type Balancer struct {
 	// closing holds removed listeners still draining, with the cancel
 	// function that cuts their drain short.
 	closing map[*boundListener]context.CancelFunc
+	// tls holds the HTTPS listeners' certificates and configurations.
+	tls tlsState
 }
 
 // New returns a Balancer that serves nothing until the first Apply.
@@ -171,12 +177,13 @@ func (b *Balancer) Apply(cfg Config) error {
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrInvalidConfig, err)
 	}
+	b.attachTLS(next)
 	var fresh []*boundListener
 	for addr := range next.listeners {
 		if b.listeners[addr] != nil {
 			continue
 		}
-		bl, err := b.bind(addr)
+		bl, err := b.bindListener(addr)
 		if err != nil {
 			for _, f := range fresh {
 				f.ln.Close()
@@ -223,6 +230,7 @@ func (b *Balancer) commit(next *snapshot, added []*target, fresh []*boundListene
 	}
 	b.snap.Store(next)
 	b.routeMu.Unlock()
+	b.pruneTLS(next)
 
 	for _, bl := range fresh {
 		b.listeners[bl.address] = bl

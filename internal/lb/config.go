@@ -18,12 +18,32 @@ type Listener struct {
 	ARN string `json:"arn"`
 	// Address is the host:port to bind, e.g. "127.0.0.1:8080".
 	Address string `json:"address"`
-	// Protocol is "HTTP" (HTTPS comes later).
+	// Protocol is "HTTP" or "HTTPS".
 	Protocol string `json:"protocol"`
+	// TLS is an HTTPS listener's certificate and security policy; nil
+	// for HTTP.
+	TLS *ListenerTLS `json:"tls,omitempty"`
 	// Rules are evaluated by ascending Priority; the first whose
 	// conditions all match decides. DefaultActions apply when none does.
 	Rules          []Rule   `json:"rules,omitempty"`
 	DefaultActions []Action `json:"defaultActions"`
+}
+
+// ListenerTLS is how an HTTPS listener serves TLS. The data plane reads
+// the certificate files itself and reloads them when they are replaced
+// (package certs).
+type ListenerTLS struct {
+	// CertificateARN is the listener's default certificate as the ELBv2
+	// API names it.
+	CertificateARN string `json:"certificateArn,omitempty"`
+	// CertFile and KeyFile are the certificate's PEM files, as the
+	// control plane's configuration names them; both are empty when it
+	// does not know the certificate, and the listener's handshakes fail.
+	CertFile string `json:"certFile,omitempty"`
+	KeyFile  string `json:"keyFile,omitempty"`
+	// SSLPolicy is an ELBv2 security policy name (SSLPolicies); empty
+	// means DefaultSSLPolicy.
+	SSLPolicy string `json:"sslPolicy,omitempty"`
 }
 
 // Rule routes the requests that match all its conditions.

@@ -18,11 +18,18 @@
 // healthy (fail-open). A target that leaves the Config drains: it gets
 // no new request and is dropped after its group's deregistration delay.
 //
+// HTTPS listeners terminate TLS with the certificate files their
+// ListenerTLS names, read by this process and reloaded when renewed
+// (package certs), and the TLS versions of their ELBv2 security policy.
+// A bound address wraps each accepted connection in TLS or not as the
+// current snapshot's listener says, so Apply changes a listener's
+// protocol or certificate without rebinding its port.
+//
 // Requests are proxied with net/http/httputil.ReverseProxy: HTTP/1.1
-// keep-alive on both sides, h2c from clients and to HTTP2 target groups,
-// Upgrade (WebSocket) passthrough, X-Forwarded-For/-Proto/-Port, and a
-// retry on another target of idempotent requests whose connection was
-// refused.
+// keep-alive on both sides, HTTP/2 from clients (h2 over TLS, h2c) and
+// h2c to HTTP2 target groups, Upgrade (WebSocket) passthrough,
+// X-Forwarded-For/-Proto/-Port, and a retry on another target of
+// idempotent requests whose connection was refused.
 //
 // Traffic is counted for ELBv2's CloudWatch metrics (Metrics): per load
 // balancer (the one a listener's ARN names) and per target group as each

@@ -1,6 +1,7 @@
 package lb
 
 import (
+	"crypto/tls"
 	"math/rand/v2"
 	"net/http"
 	"net/http/httputil"
@@ -29,6 +30,7 @@ type listenerSnap struct {
 	lb            *lbMetrics // its load balancer's counters
 	rules         []rule     // by ascending priority
 	defaultAction *action
+	tls           *tls.Config // nil for HTTP (attachTLS)
 }
 
 // rule is a compiled Rule.

@@ -81,8 +81,8 @@ func validateAddress(addr string) error {
 }
 
 func validateListener(l Listener, groups map[string]bool) error {
-	if l.Protocol != "" && l.Protocol != "HTTP" {
-		return fmt.Errorf("protocol %q is not supported (HTTP only)", l.Protocol)
+	if err := validateListenerTLS(l); err != nil {
+		return err
 	}
 	if err := validateActions(l.DefaultActions, groups); err != nil {
 		return fmt.Errorf("default actions: %w", err)
