@@ -272,12 +272,20 @@ func TestParseReply(t *testing.T) {
 func FuzzParseReply(f *testing.F) {
 	f.Add([]byte(`{"hookStatus":"IN_PROGRESS","callBackDelay":5,"hookDetails":{}}`))
 	f.Add([]byte(`{"hookStatus":"SUCCEEDED"}`))
+	f.Add([]byte(`{"hookStatus":"FAILED","hookDetails":null}`))
+	f.Add([]byte(`{"hookStatus":"IN_PROGRESS","callBackDelay":1209600.5}`))
 	f.Fuzz(func(t *testing.T, body []byte) {
 		r, err := ParseReply(body)
 		if err != nil {
 			return
 		}
-		if r.CallBackDelay < MinCallBackDelay || (r.HookDetails != "" && !json.Valid([]byte(r.HookDetails))) {
+		switch r.Status {
+		case ecs.DeploymentLifecycleHookStatusSucceeded, ecs.DeploymentLifecycleHookStatusFailed, ecs.DeploymentLifecycleHookStatusInProgress:
+		default:
+			t.Fatalf("ParseReply(%q) accepted status %q", body, r.Status)
+		}
+		if r.CallBackDelay < MinCallBackDelay || r.CallBackDelay > MaxHookTimeoutMinutes*time.Minute ||
+			(r.HookDetails != "" && (!json.Valid([]byte(r.HookDetails)) || r.HookDetails == "null")) {
 			t.Fatalf("ParseReply(%q) = %+v", body, r)
 		}
 	})

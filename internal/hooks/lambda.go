@@ -145,7 +145,7 @@ func (i *Invoker) invokeLambda(ctx context.Context, fn function, event []byte) (
 		return nil, failure(ctx, prefix, i.timeout, err)
 	}
 	if out.FunctionError != nil {
-		return nil, fmt.Errorf("%s: %w (%s): %s", prefix, ErrFunctionError, *out.FunctionError, functionErrorDetail(out.Payload))
+		return nil, fmt.Errorf("%s: %w (%s): %s", prefix, ErrFunctionError, snippet([]byte(*out.FunctionError), 64, false), functionErrorDetail(out.Payload))
 	}
 	if len(out.Payload) > MaxReplyBytes {
 		return nil, fmt.Errorf("%s: %w", prefix, ErrReplyTooLarge)
@@ -167,13 +167,14 @@ func functionErrorDetail(payload []byte) string {
 		return "no details"
 	}
 	msg := snippet([]byte(e.ErrorMessage), 512, false)
+	typ := snippet([]byte(e.ErrorType), 128, false)
 	switch {
-	case e.ErrorType == "":
+	case typ == "":
 		return msg
 	case msg == "":
-		return e.ErrorType
+		return typ
 	}
-	return e.ErrorType + ": " + msg
+	return typ + ": " + msg
 }
 
 // cappedHTTPClient makes the SDK fail with ErrReplyTooLarge on response

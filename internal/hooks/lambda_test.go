@@ -16,7 +16,7 @@ import (
 
 // noAWSEnv hides any AWS configuration and credentials of the machine
 // running the tests.
-func noAWSEnv(t *testing.T) {
+func noAWSEnv(t testing.TB) {
 	t.Helper()
 	for _, k := range []string{
 		"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE",

@@ -31,6 +31,7 @@ func (b *Balancer) bind(address string) (*boundListener, error) {
 		Handler:           &listenerHandler{b: b, address: address},
 		Protocols:         protocols,
 		ReadHeaderTimeout: b.opts.ReadHeaderTimeout,
+		MaxHeaderBytes:    MaxHeaderBytes,
 		IdleTimeout:       b.opts.IdleTimeout,
 		ErrorLog:          b.errorLog,
 	}
@@ -97,6 +98,7 @@ type listenerHandler struct {
 // forward to a target group picked by weight. It counts the request in
 // its load balancer's counters (and the target group's, on forward).
 func (h *listenerHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	closeAfterChunked(w, r)
 	l := h.b.snap.Load().listeners[h.address]
 	if l == nil {
 		// Only during the drain of a removed listener, whose load
@@ -119,5 +121,6 @@ func (h *listenerHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	g.m.requests.Add(1)
+	watchBody(w, r, h.b.opts.IdleTimeout)
 	g.proxy.ServeHTTP(w, r)
 }

@@ -20,10 +20,11 @@ import (
 // X-Forwarded-Port, and passes Upgrade (WebSocket) connections through.
 func (b *Balancer) newProxy(gr *groupRoute) *httputil.ReverseProxy {
 	return &httputil.ReverseProxy{
-		Rewrite:    rewrite,
-		Transport:  &groupTransport{b: b, gr: gr},
-		BufferPool: b.buffers,
-		ErrorLog:   b.errorLog,
+		Rewrite:        rewrite,
+		Transport:      &groupTransport{b: b, gr: gr},
+		ModifyResponse: keepCloseAfterChunked,
+		BufferPool:     b.buffers,
+		ErrorLog:       b.errorLog,
 		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
 			b.proxyError(gr, w, r, err)
 		},
@@ -34,6 +35,7 @@ func (b *Balancer) newProxy(gr *groupRoute) *httputil.ReverseProxy {
 // groupTransport for each attempt.
 func rewrite(pr *httputil.ProxyRequest) {
 	out, in := pr.Out, pr.In
+	linkBody(out, in)
 	out.URL.Scheme = "http"
 	out.URL.Host = ""
 	h := out.Header
@@ -60,29 +62,49 @@ var (
 	protoHTTPS = []string{"https"}
 )
 
-// proxyError answers a request the proxy could not complete: 503 when
-// the group has no target, 504 when the target did not connect or
+// proxyError answers a request the proxy could not complete: 408 when
+// the client stopped sending its body for the idle timeout, 400 when the
+// body ended early or was malformed (both close the connection), 503
+// when the group has no target, 504 when the target did not connect or
 // answer in time, 502 otherwise. It counts the answer as the load
-// balancer's own, a client error (ELBv2's 460) when the client went
-// away.
+// balancer's own. When the client went away (ELBv2's 460) it answers
+// nothing and cuts the connection: a client that only closed its sending
+// side must not read a 502 the target did not cause.
 func (b *Balancer) proxyError(gr *groupRoute, w http.ResponseWriter, r *http.Request, err error) {
 	status, msg := http.StatusBadGateway, "502 Bad Gateway: the target did not answer properly\n"
 	var te interface{ Timeout() bool }
-	switch {
+	switch failed := clientBodyFailure(r); {
+	case failed == bodyTimeout:
+		b.clientBodyError(gr, w, r, http.StatusRequestTimeout, "408 Request Timeout: the request body stopped coming\n", err)
+		return
+	case failed == bodyBroken:
+		b.clientBodyError(gr, w, r, http.StatusBadRequest, "400 Bad Request: the request body is incomplete or malformed\n", err)
+		return
 	case errors.Is(err, errNoTarget):
 		status, msg = http.StatusServiceUnavailable, "503 Service Unavailable: no target available\n"
 	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &te) && te.Timeout():
 		status, msg = http.StatusGatewayTimeout, "504 Gateway Timeout: the target did not answer in time\n"
 	}
-	counted := status
 	if r.Context().Err() != nil {
-		counted = statusClientClosed
 		b.log.Debug("client went away", "method", r.Method, "path", r.URL.Path, "error", err)
-	} else {
-		b.log.Warn("proxy error", "method", r.Method, "host", r.Host, "path", r.URL.Path, "status", status, "error", err)
+		gr.m.elbError(statusClientClosed)
+		gr.lb.elbError(statusClientClosed)
+		panic(http.ErrAbortHandler)
 	}
-	gr.m.elbError(counted)
-	gr.lb.elbError(counted)
+	b.log.Warn("proxy error", "method", r.Method, "host", r.Host, "path", r.URL.Path, "status", status, "error", err)
+	gr.m.elbError(status)
+	gr.lb.elbError(status)
+	writeStatus(w, status, msg)
+}
+
+// clientBodyError answers a request whose body the client failed to
+// send, counted as the load balancer's own client error, and closes the
+// connection: what follows on it cannot be framed.
+func (b *Balancer) clientBodyError(gr *groupRoute, w http.ResponseWriter, r *http.Request, status int, msg string, err error) {
+	b.log.Debug("client body failed", "method", r.Method, "path", r.URL.Path, "status", status, "error", err)
+	gr.m.elbError(status)
+	gr.lb.elbError(status)
+	w.Header().Set("Connection", "close")
 	writeStatus(w, status, msg)
 }
 
