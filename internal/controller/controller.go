@@ -31,6 +31,9 @@ type Config struct {
 	DataPlane DataPlane
 	// LBAddress is the address the data plane binds listeners on.
 	LBAddress string
+	// Certificates finds the files of the certificates HTTPS listeners
+	// name; nil when none is configured.
+	Certificates state.CertificateFiles
 	// Hooks invokes lifecycle hooks; nil fails every invoked hook.
 	Hooks HookInvoker
 }
@@ -49,6 +52,7 @@ type Controller struct {
 
 	dataPlane DataPlane
 	lbAddress string
+	certs     state.CertificateFiles
 	// plane is what the data plane served at the last sync (nil before).
 	plane *dataPlaneView
 
@@ -68,7 +72,7 @@ func New(cfg Config) *Controller {
 	c := &Controller{
 		store: cfg.Store, drivers: cfg.Drivers, defaultRuntime: cfg.DefaultRuntime, arns: cfg.ARNs, log: cfg.Logger,
 		now: cfg.Now, interval: cfg.Interval, wake: make(chan struct{}, 1),
-		dataPlane: cfg.DataPlane, lbAddress: cfg.LBAddress,
+		dataPlane: cfg.DataPlane, lbAddress: cfg.LBAddress, certs: cfg.Certificates,
 		hooks: cfg.Hooks, dispatched: map[string]*dispatch{},
 	}
 	if c.log == nil {

@@ -49,7 +49,7 @@ func (c *Controller) syncDataPlane(ctx context.Context) error {
 	}
 	var want lb.Config
 	err := c.store.View(ctx, func(tx store.Tx) (err error) {
-		want, err = state.Tx{Tx: tx}.LBConfig(c.lbAddress, 0)
+		want, err = state.Tx{Tx: tx}.LBConfig(c.lbAddress, 0, c.certs)
 		return err
 	})
 	if err != nil {

@@ -22,12 +22,18 @@
 //     0.0.0.0), so `curl http://$DNSName:$port` reaches it. As all
 //     listeners share one address, a port used by one load balancer's
 //     listener is refused to any other (DuplicateListener).
-//   - Listeners and target groups speak HTTP; actions are forward and
-//     fixed-response; conditions are path-pattern, host-header,
-//     http-header, query-string and http-request-method. Anything else
-//     the model allows is refused with InvalidConfigurationRequest,
-//     InvalidLoadBalancerAction or UnsupportedProtocol rather than
-//     accepted and ignored.
+//   - Listeners speak HTTP or HTTPS, target groups HTTP. An HTTPS
+//     listener has exactly one certificate, named by an ARN that the
+//     server's configuration maps to PEM files (tls.certificates; any
+//     other ARN is CertificateNotFound), and an ELBv2 security policy
+//     that sets the TLS versions (lb.SSLPolicies; others are
+//     SSLPolicyNotFound). DescribeListenerCertificates lists the default
+//     certificate; there is no certificate list besides it.
+//   - Actions are forward and fixed-response; conditions are
+//     path-pattern, host-header, http-header, query-string and
+//     http-request-method. Anything else the model allows is refused
+//     with InvalidConfigurationRequest, InvalidLoadBalancerAction or
+//     UnsupportedProtocol rather than accepted and ignored.
 //   - Targets of either type (instance or ip) are a host and a port: for
 //     type ip the Id must be an IP address, for type instance any host
 //     name or address (there are no EC2 instances).

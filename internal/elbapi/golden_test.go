@@ -156,7 +156,7 @@ func TestGolden(t *testing.T) {
 
 func runGolden(t *testing.T, file string) {
 	steps := readGolden(t, file)
-	api := newTestAPI(t, Config{})
+	api := newTestAPI(t, Config{Certificates: []string{goldenCertificateARN}})
 	for i := range steps {
 		s := &steps[i]
 		status, body := post(api, s.body())

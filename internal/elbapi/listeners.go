@@ -11,17 +11,6 @@ import (
 	"github.com/cutover/cutover/internal/state"
 )
 
-// checkListenerProtocol refuses what cutover's listeners cannot serve.
-func checkListenerProtocol(p elbv2.ProtocolEnum, certs []elbv2.Certificate, sslPolicy string) error {
-	if p != elbv2.ProtocolEnumHttp {
-		return apiErr(errUnsupportedProtocol, "cutover listeners serve HTTP only, not '%s'.", p)
-	}
-	if len(certs) > 0 || sslPolicy != "" {
-		return validation("Certificates and SSL policies cannot be specified for HTTP listeners.")
-	}
-	return nil
-}
-
 // checkPort refuses a port that another listener uses: a listener of the
 // same load balancer (as in AWS), or of any other load balancer, since
 // every cutover listener binds the same address. self is the listener
@@ -46,12 +35,13 @@ func checkPort(tx state.Tx, lbARN, self string, port int32) (*state.Listener, er
 	}
 }
 
-// createListener creates an HTTP listener with its default rule, or
+// createListener creates an HTTP or HTTPS listener with its default rule, or
 // returns the listener on that port of the load balancer when its
 // settings are the same.
 func (a *API) createListener(ctx context.Context, req *elbv2.CreateListenerInput) (*elbv2.CreateListenerOutput, error) {
 	protocol := cmp.Or(req.Protocol, elbv2.ProtocolEnumHttp)
-	if err := checkListenerProtocol(protocol, req.Certificates, req.SslPolicy); err != nil {
+	certs, sslPolicy, err := a.checkListenerProtocol(protocol, req.Certificates, req.SslPolicy)
+	if err != nil {
 		return nil, err
 	}
 	if req.Port == nil {
@@ -61,7 +51,7 @@ func (a *API) createListener(ctx context.Context, req *elbv2.CreateListenerInput
 		return nil, err
 	}
 	var out *state.Listener
-	err := a.update(ctx, func(tx state.Tx) error {
+	err = a.update(ctx, func(tx state.Tx) error {
 		l, err := loadBalancer(tx, req.LoadBalancerArn)
 		if err != nil {
 			return err
@@ -71,7 +61,8 @@ func (a *API) createListener(ctx context.Context, req *elbv2.CreateListenerInput
 			return err
 		}
 		if clash, err := checkPort(tx, l.LoadBalancerArn, "", *req.Port); err != nil {
-			if clash != nil && clash.LoadBalancerArn == l.LoadBalancerArn && clash.Protocol == protocol && reflect.DeepEqual(clash.DefaultActions, actions) {
+			if clash != nil && clash.LoadBalancerArn == l.LoadBalancerArn && clash.Protocol == protocol && reflect.DeepEqual(clash.DefaultActions, actions) &&
+				reflect.DeepEqual(clash.Certificates, certs) && clash.SslPolicy == sslPolicy {
 				out = clash
 				return nil
 			}
@@ -90,6 +81,8 @@ func (a *API) createListener(ctx context.Context, req *elbv2.CreateListenerInput
 			LoadBalancerArn: l.LoadBalancerArn,
 			Port:            req.Port,
 			Protocol:        protocol,
+			Certificates:    certs,
+			SslPolicy:       sslPolicy,
 			DefaultActions:  actions,
 		}
 		return tx.PutListener(out)
@@ -146,7 +139,9 @@ func (a *API) describeListeners(ctx context.Context, req *elbv2.DescribeListener
 	return out, nil
 }
 
-// modifyListener changes a listener's port, protocol or default actions.
+// modifyListener changes a listener's port, protocol, certificate, security
+// policy or default actions. A listener that becomes HTTP loses its
+// certificate and policy.
 func (a *API) modifyListener(ctx context.Context, req *elbv2.ModifyListenerInput) (*elbv2.ModifyListenerOutput, error) {
 	var out *state.Listener
 	err := a.update(ctx, func(tx state.Tx) error {
@@ -154,10 +149,18 @@ func (a *API) modifyListener(ctx context.Context, req *elbv2.ModifyListenerInput
 		if err != nil {
 			return err
 		}
-		l.Protocol = cmp.Or(req.Protocol, l.Protocol)
-		if err := checkListenerProtocol(l.Protocol, req.Certificates, req.SslPolicy); err != nil {
+		protocol, certs, sslPolicy := cmp.Or(req.Protocol, l.Protocol), req.Certificates, req.SslPolicy
+		if protocol == elbv2.ProtocolEnumHttps && l.Protocol == elbv2.ProtocolEnumHttps {
+			// An HTTPS listener keeps what the request does not change.
+			if len(certs) == 0 {
+				certs = l.Certificates
+			}
+			sslPolicy = cmp.Or(sslPolicy, l.SslPolicy)
+		}
+		if l.Certificates, l.SslPolicy, err = a.checkListenerProtocol(protocol, certs, sslPolicy); err != nil {
 			return err
 		}
+		l.Protocol = protocol
 		if req.Port != nil && *req.Port != elbv2.Int32Value(l.Port) {
 			if _, err := checkPort(tx, l.LoadBalancerArn, l.ListenerArn, *req.Port); err != nil {
 				return err

@@ -25,6 +25,8 @@ func (a *API) operations() map[string]handler {
 		"ModifyListener":    op(a.modifyListener),
 		"DeleteListener":    op(a.deleteListener),
 
+		"DescribeListenerCertificates": op(a.describeListenerCertificates),
+
 		"CreateRule":        op(a.createRule),
 		"DescribeRules":     op(a.describeRules),
 		"ModifyRule":        op(a.modifyRule),

@@ -52,6 +52,10 @@ type Config struct {
 	// reports registered targets as initial (their group receives
 	// traffic) or unused (it does not).
 	Health func(ctx context.Context) ([]lb.TargetHealth, error)
+	// Certificates are the ARNs of the certificates HTTPS listeners may
+	// name (the server configuration's tls.certificates); any other ARN
+	// is refused with CertificateNotFound.
+	Certificates []string
 	// Authenticate, optional, refuses requests whose caller it does not
 	// accept (a bad signature); nil accepts every request.
 	Authenticate audit.Authenticator
@@ -70,6 +74,7 @@ type API struct {
 	dnsName string
 	changed func()
 	health  func(ctx context.Context) ([]lb.TargetHealth, error)
+	certs   map[string]bool // Config.Certificates
 	auth    audit.Authenticator
 	now     func() time.Time
 	newID   func() string
@@ -85,6 +90,10 @@ func New(cfg Config) *API {
 	a := &API{
 		store: cfg.Store, arns: cfg.ARNs, dnsName: state.LoadBalancerDNSName(cfg.LBAddress), changed: cfg.Changed,
 		health: cfg.Health, auth: cfg.Authenticate, now: cfg.Now, newID: cfg.NewID, log: cfg.Logger,
+	}
+	a.certs = make(map[string]bool, len(cfg.Certificates))
+	for _, arn := range cfg.Certificates {
+		a.certs[arn] = true
 	}
 	if a.changed == nil {
 		a.changed = func() {}

@@ -71,6 +71,10 @@ func Run(ctx context.Context, cfg Config) error {
 	if err != nil {
 		return err
 	}
+	tlsc, err := newServerTLS(file, log.With("component", "tls"))
+	if err != nil {
+		return err
+	}
 	if err := checkExposure(cfg.Listen, keys != nil, cfg.Insecure); err != nil {
 		return err
 	}
@@ -79,6 +83,9 @@ func Run(ctx context.Context, cfg Config) error {
 		return err
 	}
 	defer st.Close()
+	if err := tlsc.checkListeners(ctx, st, log.With("component", "tls")); err != nil {
+		return err
+	}
 	secret, err := signingSecret(file, cfg.DataDir)
 	if err != nil {
 		return err
@@ -105,7 +112,7 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 	ctl := controller.New(controller.Config{
 		Store: st, Drivers: drivers, DefaultRuntime: runtimeName(cfg), ARNs: arns, Logger: log.With("component", "controller"),
-		DataPlane: lbs.client, LBAddress: cfg.LBAddress, Hooks: obs.instrumentHooks(invoker, hookCommands(file)),
+		DataPlane: lbs.client, LBAddress: cfg.LBAddress, Certificates: tlsc.files, Hooks: obs.instrumentHooks(invoker, hookCommands(file)),
 	})
 	auth := authenticator(keys)
 	api := ecsapi.New(ecsapi.Config{
@@ -114,7 +121,7 @@ func Run(ctx context.Context, cfg Config) error {
 	})
 	elb := elbapi.New(elbapi.Config{
 		Store: st, ARNs: arns, LBAddress: cfg.LBAddress, Changed: ctl.Wake, Health: lbs.client.Health,
-		Authenticate: auth, Logger: log.With("component", "elbapi"),
+		Certificates: tlsc.arns, Authenticate: auth, Logger: log.With("component", "elbapi"),
 	})
 	cw, err := newCloudWatch(st, arns, mstore, file, ctl.Wake, auth, log)
 	if err != nil {
@@ -140,7 +147,6 @@ func Run(ctx context.Context, cfg Config) error {
 	srv := &http.Server{
 		Handler:           cw.route(handler(api, elb, evs, st, drivers, obs, routes, auth)),
 		ReadHeaderTimeout: 10 * time.Second,
-		MaxHeaderBytes:    64 << 10, // past it: 431 (net/http's default is 1 MB)
 		ReadTimeout:       time.Minute,
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
@@ -155,8 +161,8 @@ func Run(ctx context.Context, cfg Config) error {
 	wg.Go(func() { obs.lb.Run(ctx) })
 	wg.Go(func() { cw.run(ctx) })
 	serveErr := make(chan error, 1)
-	go func() { serveErr <- srv.Serve(ln) }()
-	log.Info("cutover serving", "listen", ln.Addr().String(), "data_dir", cfg.DataDir, "runtime", runtimeName(cfg))
+	go func() { serveErr <- tlsc.serve(srv, ln) }()
+	log.Info("cutover serving", "listen", ln.Addr().String(), "scheme", tlsc.scheme(), "data_dir", cfg.DataDir, "runtime", runtimeName(cfg))
 	if cfg.Ready != nil {
 		cfg.Ready(ln.Addr())
 	}

@@ -12,13 +12,19 @@ import (
 	"github.com/cutover/cutover/internal/lb"
 )
 
+// CertificateFiles finds the PEM files of a certificate by its ARN, as
+// the server's configuration names them; ok is false for an ARN it does
+// not name.
+type CertificateFiles func(arn string) (certFile, keyFile string, ok bool)
+
 // LBConfig compiles every listener, rule, target group and target in the
 // store into the data plane's configuration. Listeners bind lbAddress at
 // their port, ordered by load balancer name and port; rules keep their
-// priority order; target groups are ordered by name. Values a record
-// lacks take ELBv2's defaults. The result is deterministic for a given
-// store content and version.
-func (t Tx) LBConfig(lbAddress string, version uint64) (lb.Config, error) {
+// priority order; target groups are ordered by name. HTTPS listeners get
+// the files of their certificate from certs (nil: none is known, and
+// their handshakes fail). Values a record lacks take ELBv2's defaults.
+// The result is deterministic for a given store content and version.
+func (t Tx) LBConfig(lbAddress string, version uint64, certs CertificateFiles) (lb.Config, error) {
 	cfg := lb.Config{Version: version, Listeners: []lb.Listener{}, TargetGroups: []lb.TargetGroup{}}
 	err := t.LoadBalancers(func(l *LoadBalancer) error {
 		var listeners []lb.Listener
@@ -32,6 +38,7 @@ func (t Tx) LBConfig(lbAddress string, version uint64) (lb.Config, error) {
 				Address:        net.JoinHostPort(lbAddress, strconv.Itoa(int(elbv2.Int32Value(ln.Port)))),
 				Protocol:       cmp.Or(string(ln.Protocol), "HTTP"),
 				DefaultActions: compileActions(ln.DefaultActions),
+				TLS:            compileTLS(ln, certs),
 			}
 			for _, r := range rules {
 				out.Rules = append(out.Rules, lb.Rule{
@@ -59,6 +66,25 @@ func (t Tx) LBConfig(lbAddress string, version uint64) (lb.Config, error) {
 		return lb.Config{}, fmt.Errorf("compile target groups: %w", err)
 	}
 	return cfg, nil
+}
+
+// compileTLS returns an HTTPS listener's certificate (its first, the
+// default one) and security policy, with the certificate's files when
+// certs knows them; nil for other protocols.
+func compileTLS(ln *Listener, certs CertificateFiles) *lb.ListenerTLS {
+	if ln.Protocol != elbv2.ProtocolEnumHttps {
+		return nil
+	}
+	out := &lb.ListenerTLS{SSLPolicy: cmp.Or(ln.SslPolicy, lb.DefaultSSLPolicy)}
+	if len(ln.Certificates) > 0 {
+		out.CertificateARN = ln.Certificates[0].CertificateArn
+	}
+	if certs != nil && out.CertificateARN != "" {
+		if certFile, keyFile, ok := certs(out.CertificateARN); ok {
+			out.CertFile, out.KeyFile = certFile, keyFile
+		}
+	}
+	return out
 }
 
 // listenerPort is the port of a compiled listener's address.

@@ -133,7 +133,7 @@ func TestLBConfig(t *testing.T) {
 	var cfg lb.Config
 	if err := st.View(ctx, func(tx store.Tx) error {
 		var err error
-		cfg, err = Tx{Tx: tx}.LBConfig("127.0.0.1", 7)
+		cfg, err = Tx{Tx: tx}.LBConfig("127.0.0.1", 7, nil)
 		return err
 	}); err != nil {
 		t.Fatal(err)
@@ -192,7 +192,7 @@ func TestLBConfig(t *testing.T) {
 func TestLBConfigEmpty(t *testing.T) {
 	st := openELBStore(t)
 	err := st.View(context.Background(), func(tx store.Tx) error {
-		cfg, err := Tx{Tx: tx}.LBConfig("0.0.0.0", 1)
+		cfg, err := Tx{Tx: tx}.LBConfig("0.0.0.0", 1, nil)
 		if err == nil && (cfg.Listeners == nil || cfg.TargetGroups == nil || len(cfg.Listeners)+len(cfg.TargetGroups) != 0) {
 			t.Errorf("empty store: %+v, want empty non-nil lists", cfg)
 		}
