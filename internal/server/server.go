@@ -147,6 +147,7 @@ func Run(ctx context.Context, cfg Config) error {
 	srv := &http.Server{
 		Handler:           cw.route(handler(api, elb, evs, st, drivers, obs, routes, auth)),
 		ReadHeaderTimeout: 10 * time.Second,
+		MaxHeaderBytes:    64 << 10, // past it: 431 (net/http's default is 1 MB)
 		ReadTimeout:       time.Minute,
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
