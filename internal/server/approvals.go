@@ -29,7 +29,7 @@ func newApprovals(cfg Config, file *config.Config, api *ecsapi.API, st store.Sto
 	if c.Slack == nil && len(c.Links) == 0 {
 		return &approvalFlows{}, nil
 	}
-	ac := approvals.Config{API: api, Store: st, PublicURL: publicURL(c.PublicURL, cfg.Listen), Logger: log}
+	ac := approvals.Config{API: api, Store: st, PublicURL: publicURL(c.PublicURL, cfg.Listen, file.TLS.API != nil), Logger: log}
 	if s := c.Slack; s != nil {
 		ac.Slack = &approvals.Slack{
 			BotToken: s.BotToken, SigningSecret: s.SigningSecret, Channel: s.Channel,
@@ -55,18 +55,23 @@ func newApprovals(cfg Config, file *config.Config, api *ecsapi.API, st store.Sto
 	return flows, nil
 }
 
-// publicURL is the configured public URL, or http:// and the listen
-// address, an unspecified host being localhost.
-func publicURL(configured, listen string) string {
+// publicURL is the configured public URL, or the API's scheme (https
+// when it serves TLS) and listen address, an unspecified host being
+// localhost.
+func publicURL(configured, listen string, tls bool) string {
 	if configured != "" {
 		return configured
 	}
+	scheme := "http://"
+	if tls {
+		scheme = "https://"
+	}
 	host, port, err := net.SplitHostPort(listen)
 	if err != nil {
-		return "http://" + listen
+		return scheme + listen
 	}
 	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
 		host = "localhost"
 	}
-	return "http://" + net.JoinHostPort(host, port)
+	return scheme + net.JoinHostPort(host, port)
 }

@@ -14,18 +14,23 @@ import (
 )
 
 func TestPublicURL(t *testing.T) {
-	cases := []struct{ configured, listen, want string }{
-		{"https://cutover.example.com", "127.0.0.1:7400", "https://cutover.example.com"},
-		{"", "127.0.0.1:7400", "http://127.0.0.1:7400"},
-		{"", ":7400", "http://localhost:7400"},
-		{"", "0.0.0.0:7400", "http://localhost:7400"},
-		{"", "[::]:7400", "http://localhost:7400"},
-		{"", "[fd00::5]:7400", "http://[fd00::5]:7400"},
-		{"", "deploy.internal:7400", "http://deploy.internal:7400"},
+	cases := []struct {
+		configured, listen string
+		tls                bool
+		want               string
+	}{
+		{"https://cutover.example.com", "127.0.0.1:7400", false, "https://cutover.example.com"},
+		{"", "127.0.0.1:7400", false, "http://127.0.0.1:7400"},
+		{"", "127.0.0.1:7400", true, "https://127.0.0.1:7400"},
+		{"", ":7400", false, "http://localhost:7400"},
+		{"", "0.0.0.0:7400", false, "http://localhost:7400"},
+		{"", "[::]:7400", false, "http://localhost:7400"},
+		{"", "[fd00::5]:7400", false, "http://[fd00::5]:7400"},
+		{"", "deploy.internal:7400", true, "https://deploy.internal:7400"},
 	}
 	for _, c := range cases {
-		if got := publicURL(c.configured, c.listen); got != c.want {
-			t.Errorf("publicURL(%q, %q) = %q, want %q", c.configured, c.listen, got, c.want)
+		if got := publicURL(c.configured, c.listen, c.tls); got != c.want {
+			t.Errorf("publicURL(%q, %q, tls=%v) = %q, want %q", c.configured, c.listen, c.tls, got, c.want)
 		}
 	}
 }
