@@ -6,10 +6,10 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -26,18 +26,15 @@ const (
 	aliceSecret = "alice-secret-please-change-0001"
 )
 
-// awsWithKey runs the aws CLI against s with the given access key; it
-// returns the output and whether it succeeded.
+// awsWithKey runs the aws CLI against s signed with the given access
+// key; it returns what the CLI printed and whether it succeeded.
 func awsWithKey(t *testing.T, s *server, key, secret string, args ...string) (string, bool) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, "aws", append([]string{"--endpoint-url", s.url(), "--output", "json"}, args...)...)
-	cmd.Env = append(os.Environ(),
-		"AWS_ACCESS_KEY_ID="+key, "AWS_SECRET_ACCESS_KEY="+secret, "AWS_DEFAULT_REGION=us-east-1",
-		"AWS_PAGER=", "AWS_CONFIG_FILE=/dev/null", "AWS_SHARED_CREDENTIALS_FILE=/dev/null", "AWS_MAX_ATTEMPTS=1")
-	out, err := cmd.CombinedOutput()
-	return string(out), err == nil
+	out, err := s.awsWith(awsOptions{key: key, secret: secret}, args...)
+	if err != nil {
+		return err.Error(), false
+	}
+	return fmt.Sprint(out), true
 }
 
 // TestAccessKeys checks that with --access-keys every API call needs a

@@ -254,11 +254,33 @@ func (e *awsErr) Error() string { return fmt.Sprintf("aws exited %d: %s", e.code
 // aws runs the real aws CLI against the server and decodes its JSON
 // output.
 func (s *server) aws(args ...string) (map[string]any, error) {
+	return s.awsWith(awsOptions{}, args...)
+}
+
+// awsOptions change how awsWith runs the aws CLI.
+type awsOptions struct {
+	// caBundle, when set, makes the CLI call the API over HTTPS and
+	// trust this CA bundle.
+	caBundle string
+	// key and secret are the access key to sign with (default: a key
+	// the server does not check without --access-keys).
+	key, secret string
+}
+
+// awsWith is aws with options.
+func (s *server) awsWith(o awsOptions, args ...string) (map[string]any, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, "aws", append([]string{"--endpoint-url", s.url(), "--output", "json"}, args...)...)
+	endpoint := []string{"--endpoint-url", s.url()}
+	if o.caBundle != "" {
+		endpoint = []string{"--endpoint-url", "https://" + s.addr, "--ca-bundle", o.caBundle}
+	}
+	if o.key == "" {
+		o.key, o.secret = "AKIDEXAMPLE", "secret"
+	}
+	cmd := exec.CommandContext(ctx, "aws", append(append(endpoint, "--output", "json"), args...)...)
 	cmd.Env = append(os.Environ(),
-		"AWS_ACCESS_KEY_ID=AKIDEXAMPLE", "AWS_SECRET_ACCESS_KEY=secret", "AWS_DEFAULT_REGION=us-east-1",
+		"AWS_ACCESS_KEY_ID="+o.key, "AWS_SECRET_ACCESS_KEY="+o.secret, "AWS_DEFAULT_REGION=us-east-1",
 		"AWS_PAGER=", "AWS_CONFIG_FILE=/dev/null", "AWS_SHARED_CREDENTIALS_FILE=/dev/null")
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr

@@ -2,10 +2,8 @@ package e2e
 
 import (
 	"bytes"
-	"context"
 	"crypto/tls"
 	"crypto/x509"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net"
@@ -54,7 +52,7 @@ func TestTLS(t *testing.T) {
 	pid := s.cmd.Process.Pid
 	aws := func(args ...string) map[string]any {
 		t.Helper()
-		out, err := s.awsTLS(caFile, args...)
+		out, err := s.awsWith(awsOptions{caBundle: caFile}, args...)
 		if err != nil {
 			t.Fatalf("aws %s: %v", strings.Join(args, " "), err)
 		}
@@ -69,7 +67,7 @@ func TestTLS(t *testing.T) {
 	_, lport, _ := net.SplitHostPort(freeAddr(t))
 
 	// A certificate the configuration does not name is refused.
-	_, err := s.awsTLS(caFile, "elbv2", "create-listener", "--load-balancer-arn", lbArn, "--protocol", "HTTPS", "--port", lport,
+	_, err := s.awsWith(awsOptions{caBundle: caFile}, "elbv2", "create-listener", "--load-balancer-arn", lbArn, "--protocol", "HTTPS", "--port", lport,
 		"--certificates", "CertificateArn=arn:aws:acm:us-east-1:123456789012:certificate/other",
 		"--default-actions", "Type=forward,TargetGroupArn="+tg)
 	if err == nil || !strings.Contains(err.Error(), "CertificateNotFound") {
@@ -193,29 +191,6 @@ func peerSerialTLS(t *testing.T, pool *x509.CertPool, addr string) int64 {
 	}
 	defer c.Close()
 	return c.ConnectionState().PeerCertificates[0].SerialNumber.Int64()
-}
-
-// awsTLS is server.aws for an API served over HTTPS: the aws CLI
-// verifies it with the CA bundle caFile.
-func (s *server) awsTLS(caFile string, args ...string) (map[string]any, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, "aws", append([]string{"--endpoint-url", "https://" + s.addr, "--ca-bundle", caFile, "--output", "json"}, args...)...)
-	cmd.Env = append(os.Environ(),
-		"AWS_ACCESS_KEY_ID=AKIDEXAMPLE", "AWS_SECRET_ACCESS_KEY=secret", "AWS_DEFAULT_REGION=us-east-1",
-		"AWS_PAGER=", "AWS_CONFIG_FILE=/dev/null", "AWS_SHARED_CREDENTIALS_FILE=/dev/null")
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
-		return nil, &awsErr{code: cmd.ProcessState.ExitCode(), stderr: stderr.String()}
-	}
-	out := map[string]any{}
-	if stdout.Len() > 0 {
-		if err := json.Unmarshal(stdout.Bytes(), &out); err != nil {
-			return nil, fmt.Errorf("aws %v: output %q: %w", args, stdout.String(), err)
-		}
-	}
-	return out, nil
 }
 
 // lbPID returns the process ID of the server's load balancer process.
