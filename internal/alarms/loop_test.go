@@ -20,31 +20,14 @@ import (
 	"github.com/cutover/cutover/internal/state"
 	"github.com/cutover/cutover/internal/store"
 	"github.com/cutover/cutover/internal/store/bolt"
+	"github.com/cutover/cutover/internal/testclock"
 )
-
-// clock is a settable test clock.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Set(t time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = t
-}
 
 // loopEnv is an Evaluator on a fresh store and metrics store.
 type loopEnv struct {
 	store   store.Store
 	metrics *metrics.Store
-	clock   *clock
+	clock   *testclock.Clock
 	changes atomic.Int64
 	ev      *Evaluator
 }
@@ -56,7 +39,7 @@ func newLoopEnv(t *testing.T, promql PromQL) *loopEnv {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	env := &loopEnv{store: st, metrics: metrics.NewStore(0, 24*time.Hour), clock: &clock{t: t0}}
+	env := &loopEnv{store: st, metrics: metrics.NewStore(0, 24*time.Hour), clock: testclock.New(t0)}
 	env.ev = New(Config{Store: st, Metrics: env.metrics, PromQL: promql, Now: env.clock.Now, Changed: func() { env.changes.Add(1) }})
 	return env
 }

@@ -12,38 +12,21 @@ import (
 
 	"github.com/cutover/cutover/internal/certs"
 	"github.com/cutover/cutover/internal/certs/certstest"
+	"github.com/cutover/cutover/internal/testclock"
 )
-
-// clock is a settable test clock.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
 
 // fixture is a certificate pair on disk and a Reloader of it.
 type fixture struct {
 	ca                *certstest.CA
 	certFile, keyFile string
-	clock             *clock
+	clock             *testclock.Clock
 	r                 *certs.Reloader
 }
 
 func newFixture(t *testing.T) *fixture {
 	dir := t.TempDir()
 	f := &fixture{ca: certstest.NewCA(t), certFile: filepath.Join(dir, "tls.crt"), keyFile: filepath.Join(dir, "tls.key"),
-		clock: &clock{now: time.Now()}}
+		clock: testclock.New(time.Now())}
 	f.r = certs.New(f.certFile, f.keyFile, certs.Options{CheckInterval: 5 * time.Second, Now: f.clock.Now})
 	return f
 }
@@ -90,14 +73,14 @@ func TestReloadAfterReplace(t *testing.T) {
 	if got := f.serial(t); got != 1 {
 		t.Fatalf("serial %d before the check interval passed, want 1 (the files are checked at most every 5s)", got)
 	}
-	f.clock.advance(5 * time.Second)
+	f.clock.Advance(5 * time.Second)
 	if got := f.serial(t); got != 2 {
 		t.Fatalf("serial %d after the files were replaced, want 2", got)
 	}
 	// Rewritten with the same content: still served, nothing reparsed.
 	b, _ := os.ReadFile(f.certFile)
 	certstest.WriteFile(t, f.certFile, b)
-	f.clock.advance(5 * time.Second)
+	f.clock.Advance(5 * time.Second)
 	if got := f.serial(t); got != 2 {
 		t.Fatalf("serial %d after a same-content rewrite, want 2", got)
 	}
@@ -129,7 +112,7 @@ func TestBadFilesKeepTheLastGoodCertificate(t *testing.T) {
 				t.Fatal(err)
 			}
 			c.spoil(t, f)
-			f.clock.advance(5 * time.Second)
+			f.clock.Advance(5 * time.Second)
 			if got := f.serial(t); got != 1 {
 				t.Fatalf("serial %d with broken files, want the last good 1", got)
 			}
@@ -145,7 +128,7 @@ func TestBadFilesKeepTheLastGoodCertificate(t *testing.T) {
 			}
 			// Fixed files are picked up at the next check.
 			f.ca.WritePair(t, f.certFile, f.keyFile, 4)
-			f.clock.advance(5 * time.Second)
+			f.clock.Advance(5 * time.Second)
 			if got := f.serial(t); got != 4 {
 				t.Fatalf("serial %d after the files were fixed, want 4", got)
 			}
@@ -167,7 +150,7 @@ func TestNoCertificate(t *testing.T) {
 	}
 	// The files appear later: the next check after the interval finds them.
 	f.ca.WritePair(t, f.certFile, f.keyFile, 5)
-	f.clock.advance(5 * time.Second)
+	f.clock.Advance(5 * time.Second)
 	if got := f.serial(t); got != 5 {
 		t.Fatalf("serial %d once the files exist, want 5", got)
 	}
@@ -210,7 +193,7 @@ func TestHandshake(t *testing.T) {
 		t.Fatalf("serial %d, want 1", got)
 	}
 	f.ca.WritePair(t, f.certFile, f.keyFile, 2)
-	f.clock.advance(5 * time.Second)
+	f.clock.Advance(5 * time.Second)
 	if got := dial(); got != 2 {
 		t.Fatalf("serial %d after renewal, want 2", got)
 	}
@@ -232,7 +215,7 @@ func TestConcurrentHandshakes(t *testing.T) {
 					t.Error(err)
 					return
 				}
-				f.clock.advance(100 * time.Millisecond)
+				f.clock.Advance(100 * time.Millisecond)
 			}
 		})
 	}
@@ -240,7 +223,7 @@ func TestConcurrentHandshakes(t *testing.T) {
 		f.ca.WritePair(t, f.certFile, f.keyFile, int64(10+i))
 	}
 	wg.Wait()
-	f.clock.advance(5 * time.Second)
+	f.clock.Advance(5 * time.Second)
 	if got := f.serial(t); got != 14 {
 		t.Fatalf("serial %d, want the last written 14", got)
 	}

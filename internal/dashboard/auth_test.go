@@ -84,11 +84,11 @@ func TestSessionsExpire(t *testing.T) {
 	if resp := b.signIn(testKeyID, testSecret); resp.code != http.StatusOK {
 		t.Fatalf("sign-in: %d %s", resp.code, resp.body)
 	}
-	f.clock.Add(DefaultSessionTTL - time.Second)
+	f.clock.Advance(DefaultSessionTTL - time.Second)
 	if resp := b.call(ecsTarget+"ListClusters", `{}`); resp.code != http.StatusOK {
 		t.Fatalf("call just before the session expires: %d %s", resp.code, resp.body)
 	}
-	f.clock.Add(time.Second)
+	f.clock.Advance(time.Second)
 	wantError(t, "call once the session expired", b.call(ecsTarget+"ListClusters", `{}`), http.StatusUnauthorized, "MissingAuthenticationTokenException")
 }
 
@@ -113,7 +113,7 @@ func TestSignInRateLimit(t *testing.T) {
 		t.Errorf("sign-in from another address: %d %s", resp.code, resp.body)
 	}
 	// Once the window is over, the address may try again.
-	f.clock.Add(signInWindow)
+	f.clock.Advance(signInWindow)
 	if resp := b.signIn(testKeyID, testSecret); resp.code != http.StatusOK {
 		t.Errorf("sign-in after the window: %d %s", resp.code, resp.body)
 	}

@@ -9,7 +9,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -20,6 +19,7 @@ import (
 	"github.com/cutover/cutover/internal/state"
 	"github.com/cutover/cutover/internal/store"
 	"github.com/cutover/cutover/internal/store/bolt"
+	"github.com/cutover/cutover/internal/testclock"
 )
 
 // Test access keys: ID, secret, name.
@@ -29,31 +29,13 @@ const (
 	testName   = "alice"
 )
 
-// clock is a settable test clock.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
 // fixture is a dashboard over a real API, event log and metrics store.
 type fixture struct {
 	d      *Dashboard
 	st     store.Store
 	evs    *events.Events
 	ms     *metrics.Store
-	clock  *clock
+	clock  *testclock.Clock
 	cancel context.CancelFunc
 }
 
@@ -85,7 +67,7 @@ func newFixture(t *testing.T, withKeys bool) *fixture {
 			t.Fatal(err)
 		}
 	}
-	c := &clock{t: time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC)}
+	c := testclock.New(time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC))
 	ms := metrics.NewStore(10*time.Second, 3*time.Hour)
 	d := New(Config{API: api, Events: evs, Metrics: ms, Keys: keys, Now: c.Now})
 	return &fixture{d: d, st: st, evs: evs, ms: ms, clock: c, cancel: cancel}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/cutover/cutover/internal/lb"
 	"github.com/cutover/cutover/internal/metrics"
+	"github.com/cutover/cutover/internal/testclock"
 )
 
 const (
@@ -67,24 +68,6 @@ func (f *fakeSource) Metrics(context.Context) (lb.Metrics, error) {
 	return f.m, f.err
 }
 
-// fakeClock is a settable clock.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *fakeClock) now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) set(t time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = t
-}
-
 var t0 = time.Unix(1_700_000_000, 0).UTC() // a multiple of 10 s
 
 // snapshot is a data plane snapshot taken at `at`, of a process started
@@ -124,10 +107,10 @@ func sum(t *testing.T, st *metrics.Store, name string, dims []metrics.Dimension,
 	return dp.Sum
 }
 
-func newTestCollector(t *testing.T, src Source, clock *fakeClock) (*Collector, *metrics.Store) {
+func newTestCollector(t *testing.T, src Source, clock *testclock.Clock) (*Collector, *metrics.Store) {
 	t.Helper()
 	st := metrics.NewStore(10*time.Second, time.Hour)
-	c, err := New(Config{Source: src, Store: st, Now: clock.now})
+	c, err := New(Config{Source: src, Store: st, Now: clock.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -136,7 +119,7 @@ func newTestCollector(t *testing.T, src Source, clock *fakeClock) (*Collector, *
 
 func TestPollDeltas(t *testing.T) {
 	ctx := context.Background()
-	src, clock := &fakeSource{}, &fakeClock{t: t0.Add(-time.Second)}
+	src, clock := &fakeSource{}, testclock.New(t0.Add(-time.Second))
 	c, st := newTestCollector(t, src, clock)
 	if c.Interval() != 10*time.Second {
 		t.Fatalf("Interval = %v, want the store's resolution", c.Interval())
@@ -145,7 +128,7 @@ func TestPollDeltas(t *testing.T) {
 	started := t0.Add(-time.Hour) // the data plane ran before the collector
 
 	// First read: a baseline. Host counts are gauges and recorded.
-	clock.set(t0)
+	clock.Set(t0)
 	src.set(snapshot(started, t0, lb.Counters{Requests: 100}, lb.Counters{Requests: 90}, 2, 1), nil)
 	if err := c.Poll(ctx); err != nil {
 		t.Fatal(err)
@@ -163,7 +146,7 @@ func TestPollDeltas(t *testing.T) {
 	// Second read: the differences, zeros included, in the bucket of
 	// the interval that just ended.
 	t1 := t0.Add(10 * time.Second)
-	clock.set(t1)
+	clock.Set(t1)
 	ms := func(n int64) int64 { return n * int64(time.Millisecond) }
 	blue := lb.Counters{Requests: 90 + 30, Target2xx: 25, Target5xx: 5, TargetResponses: 30,
 		TargetResponseTimeNanos: uint64(3 * time.Second),
@@ -205,7 +188,7 @@ func TestPollDeltas(t *testing.T) {
 
 	// The data plane restarted: its new counters are the interval's.
 	t2 := t1.Add(10 * time.Second)
-	clock.set(t2)
+	clock.Set(t2)
 	restarted := t1.Add(5 * time.Second)
 	src.set(snapshot(restarted, t2, lb.Counters{Requests: 200}, lb.Counters{Requests: 150, Target2xx: 150}, 3, 0), nil)
 	if err := c.Poll(ctx); err != nil {
@@ -225,7 +208,7 @@ func TestPollDeltas(t *testing.T) {
 	// configuration and came back): taken whole. A new group starts
 	// from zero.
 	t3 := t2.Add(10 * time.Second)
-	clock.set(t3)
+	clock.Set(t3)
 	m := snapshot(restarted, t3, lb.Counters{Requests: 260}, lb.Counters{Requests: 4, Target2xx: 4}, 3, 0)
 	m.LoadBalancers[0].TargetGroups = append(m.LoadBalancers[0].TargetGroups,
 		lb.TargetGroupMetrics{ARN: greenARN, Counters: lb.Counters{Requests: 7}})
@@ -245,7 +228,7 @@ func TestPollDeltas(t *testing.T) {
 
 	// The data plane does not answer: nothing is recorded, then the
 	// next read covers both intervals.
-	clock.set(t3.Add(10 * time.Second))
+	clock.Set(t3.Add(10 * time.Second))
 	src.set(lb.Metrics{}, errors.New("connection refused"))
 	if err := c.Poll(ctx); err == nil {
 		t.Fatal("Poll succeeded with a failing source")
@@ -260,7 +243,7 @@ func TestPollDeltas(t *testing.T) {
 		t.Error("host counts recorded while the data plane did not answer")
 	}
 	t5 := t3.Add(20 * time.Second)
-	clock.set(t5)
+	clock.Set(t5)
 	m = snapshot(restarted, t5, lb.Counters{Requests: 280}, lb.Counters{Requests: 4, Target2xx: 4}, 3, 0)
 	src.set(m, nil)
 	if err := c.Poll(ctx); err != nil {
@@ -280,9 +263,9 @@ func near(a, b metrics.Stats) bool {
 }
 
 func TestFirstReadOfANewDataPlaneCounts(t *testing.T) {
-	src, clock := &fakeSource{}, &fakeClock{t: t0}
+	src, clock := &fakeSource{}, testclock.New(t0)
 	c, st := newTestCollector(t, src, clock)
-	clock.set(t0.Add(10 * time.Second))
+	clock.Set(t0.Add(10 * time.Second))
 	src.set(snapshot(t0.Add(time.Second), t0.Add(10*time.Second), lb.Counters{Requests: 12}, lb.Counters{Requests: 12}, 1, 0), nil)
 	if err := c.Poll(context.Background()); err != nil {
 		t.Fatal(err)

@@ -9,6 +9,7 @@ import (
 	dto "github.com/prometheus/client_model/go"
 
 	"github.com/cutover/cutover/internal/lb"
+	"github.com/cutover/cutover/internal/testclock"
 )
 
 // gather returns the families of reg by name.
@@ -50,7 +51,7 @@ next:
 }
 
 func TestPrometheus(t *testing.T) {
-	src, clock := &fakeSource{}, &fakeClock{t: t0}
+	src, clock := &fakeSource{}, testclock.New(t0)
 	c, _ := newTestCollector(t, src, clock)
 	reg := prometheus.NewPedanticRegistry()
 	reg.MustRegister(c.Prometheus())
