@@ -7,6 +7,7 @@ import (
 
 	"github.com/cutover/cutover/internal/awsmodel"
 	"github.com/cutover/cutover/internal/sigv4"
+	"github.com/cutover/cutover/internal/store"
 )
 
 // Error is an AWS-shaped API error: the exception type, its message and
@@ -42,7 +43,9 @@ var (
 // ErrorResponse maps any error from an operation to what is sent back:
 // the HTTP status, the exception type and the message. Errors that are
 // not API errors are the server's fault: a 500 whose message does not
-// leak internals (the caller logs the real error).
+// leak internals (the caller logs the real error), except that a data
+// directory that is full or read-only is said so, for the operator to
+// act on.
 func ErrorResponse(err error) (status int, typ, msg string) {
 	var ae *Error
 	if errors.As(err, &ae) {
@@ -55,6 +58,9 @@ func ErrorResponse(err error) (status int, typ, msg string) {
 	var se *sigv4.Error
 	if errors.As(err, &se) {
 		return se.JSONStatus(), se.JSONType(), se.Message
+	}
+	if de := store.DiskError(err); de != nil {
+		return http.StatusInternalServerError, "ServerException", "The server could not store the request: " + de.Error() + "."
 	}
 	return http.StatusInternalServerError, "ServerException", "The server encountered an internal error."
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/cutover/cutover/internal/awsmodel"
 	"github.com/cutover/cutover/internal/sigv4"
+	"github.com/cutover/cutover/internal/store"
 )
 
 // Error is an ELBv2 error as it goes on the wire: its code, message and
@@ -90,6 +91,9 @@ func errorResponse(err error) *Error {
 	var se *sigv4.Error
 	if errors.As(err, &se) {
 		return &Error{Code: se.QueryCode(), Message: se.Message, Status: se.QueryStatus()}
+	}
+	if de := store.DiskError(err); de != nil { // the operator must act: say why
+		return &Error{Code: codeInternal, Message: "The server could not store the request: " + de.Error() + ".", Status: http.StatusInternalServerError}
 	}
 	return &Error{Code: codeInternal, Message: "The request processing has failed because of an unknown error.", Status: http.StatusInternalServerError}
 }

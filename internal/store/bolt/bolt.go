@@ -20,7 +20,8 @@ var _ store.Store = (*Store)(nil)
 
 // Store is a store.Store backed by a bbolt database file.
 type Store struct {
-	db *bbolt.DB
+	db   *bbolt.DB
+	path string
 }
 
 // Open opens (creating if needed) the database file path. It waits up to
@@ -33,7 +34,7 @@ func Open(path string, timeout time.Duration) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
-	return &Store{db: db}, nil
+	return &Store{db: db, path: path}, nil
 }
 
 // View implements store.Store.
@@ -44,12 +45,26 @@ func (s *Store) View(ctx context.Context, fn func(store.Tx) error) error {
 	return s.db.View(func(btx *bbolt.Tx) error { return fn(tx{btx}) })
 }
 
-// Update implements store.Store.
+// Update implements store.Store. A commit that the filesystem refuses
+// (full, read-only) returns an error wrapping store.ErrDiskFull or
+// store.ErrDiskReadOnly; bbolt then rolls back, and the file keeps the
+// last committed transaction, since its meta page is written last.
 func (s *Store) Update(ctx context.Context, fn func(store.Tx) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	return s.db.Update(func(btx *bbolt.Tx) error { return fn(tx{btx}) })
+	var fnErr error
+	err := s.db.Update(func(btx *bbolt.Tx) error {
+		fnErr = fn(tx{btx})
+		return fnErr
+	})
+	if err == nil || fnErr != nil {
+		return err // fn's own error, unchanged
+	}
+	if de := store.DiskError(err); de != nil {
+		return fmt.Errorf("%w (commit to %s: %w)", de, s.path, err)
+	}
+	return fmt.Errorf("commit to %s: %w", s.path, err)
 }
 
 // Close implements store.Store.
