@@ -1,6 +1,7 @@
 package lbserver
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -11,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"time"
 
 	"github.com/cutover/cutover/internal/lb"
 )
@@ -30,6 +32,14 @@ type admin struct {
 	// pushed is set once a configuration was applied through the API;
 	// the startup retry of the persisted one then gives up.
 	pushed bool
+	// unsaved is set while the configuration applied last is not in
+	// config.json (the directory full or read-only): saveLater retries,
+	// so that a restart after the directory recovers serves it, not an
+	// older one. saving is set while saveLater runs.
+	unsaved, saving bool
+	// ctx ends saveLater with Run; every is its retry interval.
+	ctx   context.Context
+	every time.Duration
 }
 
 func (a *admin) handler() http.Handler {
@@ -85,9 +95,45 @@ func (a *admin) apply(cfg lb.Config) error {
 	}
 	a.pushed = true
 	if err := saveConfig(a.dir, cfg); err != nil {
-		return fmt.Errorf("configuration version %d applied but not persisted: %w", cfg.Version, err)
+		a.unsaved = true
+		if !a.saving && a.ctx != nil {
+			a.saving = true
+			go a.saveLater()
+		}
+		return fmt.Errorf("configuration version %d applied but not persisted (retried in the background): %w", cfg.Version, err)
 	}
+	a.unsaved = false
 	return nil
+}
+
+// saveLater persists the configuration applied last until it succeeds,
+// a later apply persisted its own, or Run ends.
+func (a *admin) saveLater() {
+	t := time.NewTicker(a.every)
+	defer t.Stop()
+	for {
+		select {
+		case <-a.ctx.Done():
+			return
+		case <-t.C:
+		}
+		a.mu.Lock()
+		if !a.unsaved {
+			a.saving = false
+			a.mu.Unlock()
+			return
+		}
+		cfg := a.b.Config()
+		if err := saveConfig(a.dir, cfg); err != nil {
+			a.mu.Unlock()
+			a.log.Debug("persist config", "version", cfg.Version, "error", err)
+			continue
+		}
+		a.unsaved, a.saving = false, false
+		a.mu.Unlock()
+		a.log.Info("configuration persisted", "version", cfg.Version)
+		return
+	}
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

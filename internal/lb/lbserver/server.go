@@ -37,7 +37,8 @@ type Options struct {
 	// Balancer tunes the data plane; its Logger defaults to Logger.
 	Balancer lb.Options
 	// retryInterval is how often a persisted configuration that could
-	// not be applied at startup is tried again (default 1s).
+	// not be applied at startup is tried again, and an applied one that
+	// could not be persisted is saved again (default 1s).
 	retryInterval time.Duration
 }
 
@@ -75,7 +76,7 @@ func Run(ctx context.Context, o Options) error {
 	}
 
 	b := lb.New(o.Balancer)
-	a := &admin{b: b, dir: o.Dir, log: o.Logger}
+	a := &admin{b: b, dir: o.Dir, log: o.Logger, ctx: ctx, every: o.retryInterval}
 	if persisted {
 		if err := b.Apply(cfg); err != nil {
 			o.Logger.Error("apply persisted configuration; retrying", "version", cfg.Version, "error", err)
