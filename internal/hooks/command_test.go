@@ -132,15 +132,17 @@ func tailOfLines(count, n int) string {
 func TestCommandTimeoutKillsProcessGroup(t *testing.T) {
 	pidFile := filepath.Join(t.TempDir(), "pid")
 	c := Command{
-		Argv:    []string{"sh", "-c", `sleep 30 & echo $! > "$PID_FILE"; sleep 30`},
-		Env:     map[string]string{"PID_FILE": pidFile},
-		Timeout: 200 * time.Millisecond,
+		Argv: []string{"sh", "-c", `sleep 30 & echo $! > "$PID_FILE"; sleep 30`},
+		Env:  map[string]string{"PID_FILE": pidFile},
+		// Long enough for the shell to start and write the pid file on a
+		// busy machine.
+		Timeout: time.Second,
 	}
 	_, elapsed, err := invokeCommand(t, "slow", "slow", c, testEvent)
-	if err == nil || err.Error() != "command slow: timed out after 200ms" || !errors.Is(err, ErrTimeout) {
+	if err == nil || err.Error() != "command slow: timed out after 1s" || !errors.Is(err, ErrTimeout) {
 		t.Fatalf("Invoke = %v", err)
 	}
-	if elapsed > 2*time.Second {
+	if elapsed > 3*time.Second {
 		t.Errorf("took %s", elapsed)
 	}
 	assertGone(t, pidFile)

@@ -137,6 +137,8 @@ func FuzzLambdaHook(f *testing.F) {
 	f.Add([]byte(`{"errorMessage":"`+strings.Repeat("x", 600)+`"}`), "Handled", uint16(0))
 	f.Add([]byte(`{"errorType":"`+strings.Repeat("T", 2000)+`","errorMessage":"m"}`), "Unhandled", uint16(0))
 	f.Add([]byte(`null`), "", uint16(3))
+	f.Add(bytes.Repeat([]byte(" "), 96), "", uint16(MaxReplyBytes/96-1)) // exactly MaxReplyBytes
+	f.Add(bytes.Repeat([]byte("x"), 100), "", uint16(MaxReplyBytes/100)) // just over
 	noAWSEnv(f)
 	reply := &fuzzReply{}
 	srv := httptest.NewServer(reply)
@@ -157,12 +159,8 @@ func FuzzLambdaHook(f *testing.F) {
 		size := replySize(payload, int(repeat))
 		switch {
 		case size > MaxReplyBytes:
-			// Refused, always. Now and then (about 1 call in 150) the SDK
-			// closes the capped body early and the error is the closed
-			// connection's rather than ErrReplyTooLarge: a known flaw,
-			// left in the issue's notes; the hook fails either way.
-			if err == nil || got != nil {
-				t.Fatalf("%d bytes: reply of %d bytes accepted, error %v", size, len(got), err)
+			if !errors.Is(err, ErrReplyTooLarge) || got != nil {
+				t.Fatalf("%d bytes: reply of %d bytes, error %v; want ErrReplyTooLarge", size, len(got), err)
 			}
 		case functionError != "":
 			if !errors.Is(err, ErrFunctionError) || got != nil || len(err.Error()) > maxLambdaError {

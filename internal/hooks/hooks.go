@@ -9,12 +9,13 @@ import (
 	"maps"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/aws/smithy-go"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
 )
 
 // DefaultTimeout bounds one invocation when Config.Timeout is zero.
@@ -261,6 +262,13 @@ func summary(err error) string {
 		}
 		return apiErr.ErrorCode()
 	}
+	// An error status without an AWS error in the body, such as the
+	// HTML error page of a proxy in front of a Lambda endpoint.
+	var respErr *smithyhttp.ResponseError
+	if errors.As(err, &respErr) && respErr.Response != nil && respErr.HTTPStatusCode() >= 300 {
+		code := respErr.HTTPStatusCode()
+		return strings.TrimSpace("HTTP "+strconv.Itoa(code)+" "+http.StatusText(code)) + ": " + summary(respErr.Err)
+	}
 	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
 		return "connection closed before the reply was complete"
 	}
@@ -276,8 +284,6 @@ func summary(err error) string {
 type cappedReader struct {
 	r    io.Reader
 	left int64
-	// overflow, if set, is set when the cap is passed.
-	overflow *atomic.Bool
 }
 
 func newCappedReader(r io.Reader) *cappedReader {
@@ -291,9 +297,6 @@ func (c *cappedReader) Read(p []byte) (int, error) {
 	n, err := c.r.Read(p)
 	c.left -= int64(n)
 	if c.left < 0 {
-		if c.overflow != nil {
-			c.overflow.Store(true)
-		}
 		return n, ErrReplyTooLarge
 	}
 	return n, err

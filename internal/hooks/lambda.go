@@ -1,12 +1,12 @@
 package hooks
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
-	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -129,18 +129,11 @@ func (i *Invoker) invokeLambda(ctx context.Context, fn function, event []byte) (
 	if region == "" {
 		return nil, fmt.Errorf("%s: no AWS region configured for a function given by name; give its full ARN", prefix)
 	}
-	// The SDK may report the capped body's error as whatever the closed
-	// connection gives next: the flag says what really happened.
-	overflow := new(atomic.Bool)
-	ctx = context.WithValue(ctx, overflowKey{}, overflow)
 	out, err := conn.client.Invoke(ctx, &lambda.InvokeInput{
 		FunctionName:   aws.String(fn.ref),
 		InvocationType: types.InvocationTypeRequestResponse,
 		Payload:        event,
 	}, func(o *lambda.Options) { o.Region = region })
-	if err != nil && overflow.Load() {
-		err = ErrReplyTooLarge
-	}
 	if err != nil {
 		return nil, failure(ctx, prefix, i.timeout, err)
 	}
@@ -178,26 +171,48 @@ func functionErrorDetail(payload []byte) string {
 }
 
 // cappedHTTPClient makes the SDK fail with ErrReplyTooLarge on response
-// bodies over MaxReplyBytes instead of reading them whole.
+// bodies over MaxReplyBytes instead of reading them whole. It also gives
+// each request a body the SDK cannot close under the transport (ownBody).
 type cappedHTTPClient struct {
 	c lambda.HTTPClient
 }
 
-// overflowKey keys the flag a capped body sets when it overflows.
-type overflowKey struct{}
-
 func (c cappedHTTPClient) Do(req *http.Request) (*http.Response, error) {
+	if err := ownBody(req); err != nil {
+		return nil, err
+	}
 	resp, err := c.c.Do(req)
 	if err != nil {
 		return nil, err
 	}
-	capped := newCappedReader(resp.Body)
-	capped.overflow, _ = req.Context().Value(overflowKey{}).(*atomic.Bool)
-	resp.Body = cappedBody{capped, resp.Body}
+	resp.Body = cappedBody{newCappedReader(resp.Body), resp.Body}
 	return resp, nil
 }
 
 type cappedBody struct {
 	io.Reader
 	io.Closer
+}
+
+// ownBody gives req a request body of its own, read into memory (hook
+// events are small). The SDK closes the body it built as soon as Do
+// returns with the response headers, while the transport may still be
+// finishing the request: after the last byte it copies the body once more
+// to check for extra bytes, and the SDK's closed body answers that with
+// io.EOF from WriteTo, which the transport takes for a write error and
+// closes the connection, cutting the reply short mid-read ("use of closed
+// network connection" instead of ErrReplyTooLarge or a whole reply).
+func ownBody(req *http.Request) error {
+	if req.Body == nil || req.Body == http.NoBody {
+		return nil
+	}
+	b, err := io.ReadAll(req.Body)
+	req.Body.Close()
+	if err != nil {
+		return fmt.Errorf("read the request body: %w", err)
+	}
+	req.Body = io.NopCloser(bytes.NewReader(b))
+	req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(b)), nil }
+	req.ContentLength = int64(len(b))
+	return nil
 }

@@ -1,6 +1,7 @@
 package hooks
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -31,6 +32,12 @@ func noAWSEnv(t testing.TB) {
 	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", dir+"/credentials")
 	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
 }
+
+// lambdaTestTimeout is the hook timeout of Lambda tests that do not test
+// timing out: a client's first call loads the AWS configuration and the
+// SDK's first error decoding is slow too, over 200ms under the race
+// detector on a busy machine.
+const lambdaTestTimeout = 5 * time.Second
 
 // invocation is what a fake Lambda Invoke API received.
 type invocation struct {
@@ -97,7 +104,7 @@ func TestLambdaEndpoint(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.target+" "+tt.region, func(t *testing.T) {
 			f := newFakeLambda(t, echo)
-			inv := newInvoker(t, Config{LambdaEndpoint: f.URL, Region: tt.region})
+			inv := newInvoker(t, Config{LambdaEndpoint: f.URL, Region: tt.region, Timeout: lambdaTestTimeout})
 			reply, err := inv.Invoke(context.Background(), tt.target, testEvent)
 			if err != nil {
 				t.Fatal(err)
@@ -132,7 +139,7 @@ func TestLambdaEndpointEnvCredentials(t *testing.T) {
 	t.Setenv("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE")
 	t.Setenv("AWS_SECRET_ACCESS_KEY", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY")
 	f := newFakeLambda(t, echo)
-	inv := newInvoker(t, Config{LambdaEndpoint: f.URL})
+	inv := newInvoker(t, Config{LambdaEndpoint: f.URL, Timeout: lambdaTestTimeout})
 	if _, err := inv.Invoke(context.Background(), "my-hook", testEvent); err != nil {
 		t.Fatal(err)
 	}
@@ -147,7 +154,7 @@ func TestLambdaErrors(t *testing.T) {
 		reply   http.HandlerFunc
 		want    string // the error after "invoking my-hook: "
 		is      error
-		timeout time.Duration // zero means 200ms
+		timeout time.Duration // zero means lambdaTestTimeout
 	}{
 		{
 			name: "function error",
@@ -178,30 +185,52 @@ func TestLambdaErrors(t *testing.T) {
 			want: "ResourceNotFoundException: Function not found: my-hook",
 		},
 		{
-			name:  "hang",
-			reply: hang,
-			want:  "timed out after 200ms",
-			is:    ErrTimeout,
+			name: "error page",
+			reply: func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Content-Type", "text/html")
+				w.WriteHeader(http.StatusBadGateway)
+				w.Write([]byte("<html><body><h1>502 Bad Gateway</h1></body></html>\n"))
+			},
+			want: "HTTP 502 Bad Gateway: deserialization failed, failed to decode response body, invalid character '<' looking for beginning of value",
+		},
+		{
+			name: "error page cut short",
+			reply: func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Content-Length", "100")
+				w.WriteHeader(http.StatusServiceUnavailable)
+				w.Write([]byte("<html>"))
+			},
+			want: "HTTP 503 Service Unavailable: connection closed before the reply was complete",
+		},
+		{
+			name:    "hang",
+			reply:   hang,
+			want:    "timed out after 200ms",
+			is:      ErrTimeout,
+			timeout: 200 * time.Millisecond,
 		},
 		{
 			name: "huge reply",
 			reply: func(w http.ResponseWriter, r *http.Request) {
 				w.Write(make([]byte, MaxReplyBytes+1))
 			},
-			want:    "reply larger than 6 MB",
-			is:      ErrReplyTooLarge,
-			timeout: 5 * time.Second,
+			want: "reply larger than 6 MB",
+			is:   ErrReplyTooLarge,
 		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			noAWSEnv(t)
 			f := newFakeLambda(t, tt.reply)
-			inv := newInvoker(t, Config{LambdaEndpoint: f.URL, Timeout: tt.timeout})
+			timeout := tt.timeout
+			if timeout == 0 {
+				timeout = lambdaTestTimeout
+			}
+			inv := newInvoker(t, Config{LambdaEndpoint: f.URL, Timeout: timeout})
 			start := time.Now()
 			_, err := inv.Invoke(context.Background(), "my-hook", testEvent)
-			if elapsed := time.Since(start); elapsed > 2*time.Second {
-				t.Errorf("took %s", elapsed)
+			if elapsed := time.Since(start); elapsed > timeout+time.Second {
+				t.Errorf("took %s, with a timeout of %s", elapsed, timeout)
 			}
 			if want := "invoking my-hook: " + tt.want; err == nil || err.Error() != want {
 				t.Fatalf("Invoke = %v\nwant error %q", err, want)
@@ -213,6 +242,32 @@ func TestLambdaErrors(t *testing.T) {
 	}
 }
 
+// TestLambdaLargeReplies invokes a function whose replies are at and just
+// over MaxReplyBytes, many times: the first must come back whole and the
+// second fail with ErrReplyTooLarge, every time. The SDK closes the request
+// body as soon as the response headers arrive; when the transport was
+// still finishing the request it closed the connection and cut the reply
+// short, in about one call in three on a loaded machine.
+func TestLambdaLargeReplies(t *testing.T) {
+	noAWSEnv(t)
+	reply := &fuzzReply{}
+	f := newFakeLambda(t, reply.ServeHTTP)
+	inv := newInvoker(t, Config{LambdaEndpoint: f.URL, Timeout: 10 * time.Second})
+	chunk := bytes.Repeat([]byte("0123456789abcdef"), 1024)
+	for i := range 15 {
+		reply.set(http.StatusOK, chunk, MaxReplyBytes/len(chunk)-1, "")
+		got, err := inv.Invoke(context.Background(), "my-hook", testEvent)
+		if err != nil || len(got) != MaxReplyBytes {
+			t.Fatalf("call %d: reply of %d bytes, error %v; want %d bytes", i, len(got), err, MaxReplyBytes)
+		}
+		reply.set(http.StatusOK, append(chunk, '!'), MaxReplyBytes/len(chunk)-1, "")
+		got, err = inv.Invoke(context.Background(), "my-hook", testEvent)
+		if !errors.Is(err, ErrReplyTooLarge) || got != nil {
+			t.Fatalf("call %d: reply of %d bytes, error %v; want ErrReplyTooLarge", i, len(got), err)
+		}
+	}
+}
+
 func TestLambdaNoRetries(t *testing.T) {
 	noAWSEnv(t)
 	f := newFakeLambda(t, func(w http.ResponseWriter, r *http.Request) {
@@ -220,7 +275,7 @@ func TestLambdaNoRetries(t *testing.T) {
 		w.WriteHeader(http.StatusInternalServerError)
 		w.Write([]byte(`{"Message":"try again"}`))
 	})
-	inv := newInvoker(t, Config{LambdaEndpoint: f.URL})
+	inv := newInvoker(t, Config{LambdaEndpoint: f.URL, Timeout: lambdaTestTimeout})
 	_, err := inv.Invoke(context.Background(), "my-hook", testEvent)
 	if err == nil || err.Error() != "invoking my-hook: ServiceException: try again" {
 		t.Fatalf("Invoke = %v", err)
@@ -233,7 +288,7 @@ func TestLambdaNoRetries(t *testing.T) {
 func TestLambdaEndpointConnectionRefused(t *testing.T) {
 	noAWSEnv(t)
 	addr := closedAddr(t)
-	inv := newInvoker(t, Config{LambdaEndpoint: "http://" + addr})
+	inv := newInvoker(t, Config{LambdaEndpoint: "http://" + addr, Timeout: lambdaTestTimeout})
 	_, err := inv.Invoke(context.Background(), "my-hook", testEvent)
 	want := "invoking my-hook: dial tcp " + addr + ": connect: connection refused"
 	if err == nil || err.Error() != want {
