@@ -61,7 +61,14 @@ func (hs *hookServer) calls() []map[string]any {
 
 // withHooks gives the harness a controller that invokes hooks for real.
 func (h *harness) withHooks() {
-	inv, err := hooks.New(hooks.Config{Region: "us-east-1", SigningSecret: []byte("k"), Timeout: 5 * time.Second})
+	h.withHookConfig(hooks.Config{Timeout: 5 * time.Second})
+}
+
+// withHookConfig gives the harness a controller that invokes hooks for
+// real with cfg, in us-east-1 and signed.
+func (h *harness) withHookConfig(cfg hooks.Config) {
+	cfg.Region, cfg.SigningSecret = "us-east-1", []byte("k")
+	inv, err := hooks.New(cfg)
 	if err != nil {
 		h.t.Fatal(err)
 	}
@@ -156,19 +163,27 @@ func TestFailingHookRollsBack(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			h := newHarness(t)
 			h.withHooks()
-			h.registerTaskDef("web", "v1", nil)
-			h.call("CreateService", `{"cluster":"c","serviceName":"web","taskDefinition":"web","desiredCount":1}`)
-			h.passUntil("v1 steady", h.steady("web", map[string]int{"web:1": 1}))
-			h.registerTaskDef("web", "v2", nil)
-			h.call("UpdateService", fmt.Sprintf(`{"cluster":"c","service":"web","taskDefinition":"web:2","deploymentConfiguration":{
-				"lifecycleHooks":[{"hookTargetArn":%q,"lifecycleStages":["POST_SCALE_UP"]}]}}`, tc.target(t)))
-			h.passWhile("rolled back", func() bool { return h.status("web") == "ROLLBACK_SUCCESSFUL" })
-			if reason := h.deployment("web")["statusReason"].(string); !strings.Contains(reason, tc.reason) {
-				t.Fatalf("statusReason %q, want %q", reason, tc.reason)
-			}
-			h.passUntil("v1 steady again", h.steady("web", map[string]int{"web:1": 1}))
+			h.rollsBackOn(tc.target(t), tc.reason)
 		})
 	}
+}
+
+// rollsBackOn deploys v2 of a steady v1 service with a POST_SCALE_UP hook
+// at target and checks that the deployment rolls back with a statusReason
+// containing reason, and that v1 is steady again.
+func (h *harness) rollsBackOn(target, reason string) {
+	h.t.Helper()
+	h.registerTaskDef("web", "v1", nil)
+	h.call("CreateService", `{"cluster":"c","serviceName":"web","taskDefinition":"web","desiredCount":1}`)
+	h.passUntil("v1 steady", h.steady("web", map[string]int{"web:1": 1}))
+	h.registerTaskDef("web", "v2", nil)
+	h.call("UpdateService", fmt.Sprintf(`{"cluster":"c","service":"web","taskDefinition":"web:2","deploymentConfiguration":{
+		"lifecycleHooks":[{"hookTargetArn":%q,"lifecycleStages":["POST_SCALE_UP"]}]}}`, target))
+	h.passWhile("rolled back", func() bool { return h.status("web") == "ROLLBACK_SUCCESSFUL" })
+	if got := h.deployment("web")["statusReason"].(string); !strings.Contains(got, reason) {
+		h.t.Fatalf("statusReason %q, want it to contain %q", got, reason)
+	}
+	h.passUntil("v1 steady again", h.steady("web", map[string]int{"web:1": 1}))
 }
 
 // TestHookCallbackSurvivesARestart: an IN_PROGRESS hook's next call and
