@@ -144,14 +144,7 @@ func Run(ctx context.Context, cfg Config) error {
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.Listen, err)
 	}
-	srv := &http.Server{
-		Handler:           cw.route(handler(api, elb, evs, st, drivers, obs, routes, auth)),
-		ReadHeaderTimeout: 10 * time.Second,
-		MaxHeaderBytes:    64 << 10, // past it: 431 (net/http's default is 1 MB)
-		ReadTimeout:       time.Minute,
-		IdleTimeout:       2 * time.Minute,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-	}
+	srv := newAPIServer(cw.route(handler(api, elb, evs, st, drivers, obs, routes, auth)), log)
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -182,6 +175,23 @@ func Run(ctx context.Context, cfg Config) error {
 	cancel()
 	wg.Wait()
 	return err
+}
+
+// maxAPIHeaderBytes bounds the request line and headers of an API
+// request; past it the API answers 431 (net/http's default is 1 MB).
+const maxAPIHeaderBytes = 64 << 10
+
+// newAPIServer returns the API endpoint's HTTP server for h, with the
+// limits that keep a slow or oversized client from holding it.
+func newAPIServer(h http.Handler, log *slog.Logger) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		MaxHeaderBytes:    maxAPIHeaderBytes,
+		ReadTimeout:       time.Minute,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
 }
 
 // runtimeName returns the default runtime cfg names.
