@@ -3,9 +3,8 @@ package e2e
 // What the soak test (soak_test.go) runs on: services with their load
 // balancers made with aws-sdk-go-v2 and the cutover API client (the aws
 // CLI spends most of a second of CPU a call, which the soak's two cores
-// need for the load), URL hooks that succeed, hold or fail, and the
-// control plane's and the load balancer's goroutines, memory and file
-// descriptors.
+// need for the load), their task definitions, URL hooks that succeed,
+// hold or fail, and what to say of a deployment that is stuck.
 
 import (
 	"context"
