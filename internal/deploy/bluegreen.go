@@ -94,7 +94,9 @@ func (blueGreen) work(d *Deployment, in Input, p *Plan) bool {
 		r.minHealthy, r.maxTotal = 0, max(r.desired, 1)*2
 		p.Start, p.Stop = r.step(in.Tasks)
 		return r.settled(in.Tasks)
-	case ecs.ServiceDeploymentLifecycleStageReconcileService, ecs.ServiceDeploymentLifecycleStagePreScaleUp:
+	case ecs.ServiceDeploymentLifecycleStageReconcileService:
+		return reconcile(in, p, d)
+	case ecs.ServiceDeploymentLifecycleStagePreScaleUp:
 		maintain(in, p, d, d.RollbackTo)
 		return true
 	default:
@@ -103,6 +105,38 @@ func (blueGreen) work(d *Deployment, in Input, p *Plan) bool {
 		maintain(in, p, d, goal, d.RollbackTo)
 		return true
 	}
+}
+
+// reconcile returns a service that an interrupted deployment left with
+// more than one revision to its last stable one (blue), before green
+// starts: both listener rules go back to blue's target group wholly, then
+// the interrupted revisions' tasks stop. Green may share its target group
+// with one of them, and the test and production shifts would send
+// traffic to whatever is registered there; blue stays at full size
+// throughout, so nothing that serves is stopped before traffic left it.
+func reconcile(in Input, p *Plan, d *Deployment) bool {
+	maintain(in, p, d, d.RollbackTo)
+	if d.RollbackTo == "" {
+		return true // a first deployment has nothing stable to return to
+	}
+	if in.Traffic != nil && in.Traffic.TargetGroups[d.RollbackTo] != "" {
+		stable := newRollout(in, d.RollbackTo, d.Config)
+		stable.goalOnly = true
+		for _, rule := range []string{in.Traffic.ProductionRule, in.Traffic.TestRule} {
+			if rule != "" && !shift(in, p, rule, d.RollbackTo, stable, 100) {
+				return false
+			}
+		}
+	}
+	done := true
+	for _, t := range in.Tasks {
+		if t.Stopping || t.Revision == d.RollbackTo || t.Revision == d.Goal() {
+			continue
+		}
+		p.Stop = append(p.Stop, Stop{t.ID, ReasonReplaced, false})
+		done = false
+	}
+	return done
 }
 
 // shift moves pct percent of a rule's traffic to the goal revision's

@@ -248,3 +248,40 @@ func TestBlueGreenDoesNotShiftToAnUnhealthyGoal(t *testing.T) {
 		t.Fatalf("with one green task unhealthy: weights %v, stage %s", p.Weights, p.Deployment.Stage)
 	}
 }
+
+// TestBlueGreenReconcilesAnInterruptedDeployment starts a deployment to
+// revC while an interrupted one left revB's tasks in green, the target
+// group revC gets too: RECONCILE_SERVICE first moves both rules wholly
+// back to blue, then stops revB's tasks, and only then lets green start.
+func TestBlueGreenReconcilesAnInterruptedDeployment(t *testing.T) {
+	d := bgDep(pending, "")
+	d.Target = RevisionCounts{Arn: revC}
+	d.Sources = []RevisionCounts{{Arn: revA}, {Arn: revB}}
+	tr := traffic(tgBlue, tgBlue)
+	tr.TargetGroups[revC] = tgGreen
+	tr.Live[rTest] = map[string]int{tgBlue: 500, tgGreen: 500} // the interrupted deployment had moved half
+	tasks := []Task{healthy("b1", revA), healthy("b2", revA), healthy("i1", revB), starting("i2", revB)}
+	in := Input{Now: t0, DesiredCount: 2, Revision: revC, Deployment: d, Traffic: tr, Tasks: tasks}
+
+	p := Next(in)
+	if p.Deployment.Stage != ecs.ServiceDeploymentLifecycleStageReconcileService {
+		t.Fatalf("stage %s, want RECONCILE_SERVICE", p.Deployment.Stage)
+	}
+	if want := []RuleWeights{{rTest, map[string]int{tgBlue: 999, tgGreen: 0}}}; !reflect.DeepEqual(p.Weights, want) || p.Stop != nil || p.Start != nil {
+		t.Fatalf("with the test rule half on green: weights %v stop %v start %v, want weights %v only", p.Weights, p.Stop, p.Start, want)
+	}
+
+	in.Deployment, in.Traffic = p.Deployment, traffic(tgBlue, tgBlue)
+	in.Traffic.TargetGroups[revC] = tgGreen
+	p = Next(in)
+	if want := []Stop{{"i1", ReasonReplaced, false}, {"i2", ReasonReplaced, false}}; !reflect.DeepEqual(p.Stop, want) || p.Start != nil ||
+		p.Deployment.Stage != ecs.ServiceDeploymentLifecycleStageReconcileService {
+		t.Fatalf("with both rules on blue: stage %s stop %v start %v, want the interrupted tasks stopped first", p.Deployment.Stage, p.Stop, p.Start)
+	}
+
+	in.Deployment, in.Tasks = p.Deployment, []Task{tasks[0], tasks[1], stopping(tasks[2]), stopping(tasks[3])}
+	p = Next(in)
+	if p.Deployment.Stage != ecs.ServiceDeploymentLifecycleStageScaleUp || !reflect.DeepEqual(p.Start, []Start{{revC, 2}}) || p.Stop != nil {
+		t.Fatalf("with the interrupted tasks stopping: stage %s start %v stop %v, want green to scale up", p.Deployment.Stage, p.Start, p.Stop)
+	}
+}

@@ -1,6 +1,7 @@
 package ecsapi
 
 import (
+	"cmp"
 	"errors"
 	"slices"
 
@@ -103,24 +104,37 @@ func containerHasPort(td *ecs.TaskDefinition, name string, port int32) bool {
 }
 
 // resolveLoadBalancers decides the target group a new revision of svc
-// registers its tasks in: the service's target group, and for
-// BLUE_GREEN the one of the pair the current revision does not use.
+// registers its tasks in: the service's target group, or, when the
+// service has a blue/green pair, the one of the pair the last stable
+// revision does not use for strategies that shift traffic, and the one
+// it does use for ROLLING (which never moves the listener's weights, so
+// after a blue/green deployment its tasks must join the group that has
+// them). The last stable revision, not the latest: after an interrupted
+// deployment that one is a half-started green, and the new green must
+// not land beside blue.
 func resolveLoadBalancers(tx state.Tx, svc *state.Service) (*ecs.ResolvedConfiguration, error) {
 	if len(svc.LoadBalancers) == 0 {
 		return nil, nil
 	}
 	l := svc.LoadBalancers[0]
 	tg, rule := l.TargetGroupArn, ""
-	if adv := l.AdvancedConfiguration; adv != nil && deploy.ShiftsTraffic(svc.DeploymentConfiguration.Strategy) {
-		rule = adv.ProductionListenerRule
-		if svc.Revision != "" {
-			cur, err := tx.Revision(svc.Revision)
+	if adv := l.AdvancedConfiguration; adv != nil {
+		stableTG := ""
+		stable := cmp.Or(svc.StableRevision, svc.Revision)
+		if stable != "" {
+			cur, err := tx.Revision(stable)
 			if err != nil {
 				return nil, err
 			}
-			if cur.TargetGroup() == tg {
+			stableTG = cur.TargetGroup()
+		}
+		if deploy.ShiftsTraffic(svc.DeploymentConfiguration.Strategy) {
+			rule = adv.ProductionListenerRule
+			if stableTG == tg {
 				tg = adv.AlternateTargetGroupArn
 			}
+		} else if stableTG == adv.AlternateTargetGroupArn {
+			tg = adv.AlternateTargetGroupArn
 		}
 	}
 	return &ecs.ResolvedConfiguration{LoadBalancers: []ecs.ServiceRevisionLoadBalancer{{TargetGroupArn: tg, ProductionListenerRule: rule}}}, nil
