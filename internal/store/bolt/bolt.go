@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	bbolt "go.etcd.io/bbolt"
@@ -20,8 +22,16 @@ var _ store.Store = (*Store)(nil)
 
 // Store is a store.Store backed by a bbolt database file.
 type Store struct {
-	db   *bbolt.DB
-	path string
+	// db is the open database; reopen replaces it (remap.go).
+	db      atomic.Pointer[bbolt.DB]
+	path    string
+	timeout time.Duration
+	// mu serializes reopen and Close; closed and triedRW are guarded by
+	// it.
+	mu     sync.Mutex
+	closed bool
+	// triedRW is when a reopen was last tried.
+	triedRW time.Time
 }
 
 // Open opens (creating if needed) the database file path. It waits up to
@@ -34,7 +44,9 @@ func Open(path string, timeout time.Duration) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
-	return &Store{db: db, path: path}, nil
+	s := &Store{path: path, timeout: timeout}
+	s.db.Store(db)
+	return s, nil
 }
 
 // View implements store.Store.
@@ -42,7 +54,13 @@ func (s *Store) View(ctx context.Context, fn func(store.Tx) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	return s.db.View(func(btx *bbolt.Tx) error { return fn(tx{btx}) })
+	for retried := false; ; retried = true {
+		db := s.db.Load()
+		err := db.View(func(btx *bbolt.Tx) error { return fn(tx{btx}) })
+		if retried || !s.recover(db, err) {
+			return err
+		}
+	}
 }
 
 // Update implements store.Store. A commit that the filesystem refuses
@@ -53,22 +71,33 @@ func (s *Store) Update(ctx context.Context, fn func(store.Tx) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	var fnErr error
-	err := s.db.Update(func(btx *bbolt.Tx) error {
-		fnErr = fn(tx{btx})
-		return fnErr
-	})
-	if err == nil || fnErr != nil {
-		return err // fn's own error, unchanged
+	for retried := false; ; retried = true {
+		db := s.db.Load()
+		var fnErr error
+		err := db.Update(func(btx *bbolt.Tx) error {
+			fnErr = fn(tx{btx})
+			return fnErr
+		})
+		if err == nil || fnErr != nil {
+			return err // fn's own error, unchanged
+		}
+		if !retried && s.recover(db, err) {
+			continue // fn did not run: the transaction could not begin
+		}
+		if de := diskError(err); de != nil {
+			return fmt.Errorf("%w (commit to %s: %w)", de, s.path, err)
+		}
+		return fmt.Errorf("commit to %s: %w", s.path, err)
 	}
-	if de := store.DiskError(err); de != nil {
-		return fmt.Errorf("%w (commit to %s: %w)", de, s.path, err)
-	}
-	return fmt.Errorf("commit to %s: %w", s.path, err)
 }
 
 // Close implements store.Store.
-func (s *Store) Close() error { return s.db.Close() }
+func (s *Store) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.closed = true
+	return s.db.Load().Close()
+}
 
 type tx struct{ b *bbolt.Tx }
 

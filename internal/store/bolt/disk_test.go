@@ -154,6 +154,19 @@ func TestCommitOnReadOnlyDisk(t *testing.T) {
 	}
 	t.Logf("commit on a read-only disk: %v", err)
 	holds(t, s, want)
+	// A commit that grows the file past its mapping makes bbolt map it
+	// again, which the read-only filesystem refuses: bbolt is left
+	// unmapped, and the store reopens the file read-only to read on.
+	err = put(s, "huge", strings.Repeat("h", 8<<20))
+	if !errors.Is(err, store.ErrDiskReadOnly) {
+		t.Fatalf("a commit growing the file on a read-only disk: %v, want store.ErrDiskReadOnly", err)
+	}
+	t.Logf("a commit growing the file on a read-only disk: %v", err)
+	holds(t, s, want)
+	if err := put(s, "late", "v"); !errors.Is(err, store.ErrDiskReadOnly) {
+		t.Fatalf("commit on a read-only disk, the store reopened: %v, want store.ErrDiskReadOnly", err)
+	}
+	holds(t, s, want)
 	if err := s.Close(); err != nil {
 		t.Logf("close on a read-only disk: %v", err)
 	}
