@@ -31,6 +31,14 @@
 // X-Forwarded-For/-Proto/-Port, and a retry on another target of
 // idempotent requests whose connection was refused.
 //
+// Clients are bounded (limits.go): request headers to MaxHeaderBytes
+// (64 KB, else 431) within Options.ReadHeaderTimeout (30 s); a request
+// body that stops coming for Options.IdleTimeout (ELBv2's idle timeout,
+// 60 s) is answered 408; and a client that stops reading a response is
+// cut off once a write to it has made no progress for the same idle
+// timeout, closing the target connection too. A response that keeps
+// moving is never cut, however long it lasts.
+//
 // Traffic is counted for ELBv2's CloudWatch metrics (Metrics): per load
 // balancer (the one a listener's ARN names) and per target group as each
 // load balancer forwards to it, requests, target responses by status

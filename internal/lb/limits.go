@@ -131,3 +131,103 @@ func clientBodyFailure(r *http.Request) int32 {
 	}
 	return cb.failed.Load()
 }
+
+// clientWriter is the ResponseWriter a forwarded request is answered
+// through. Each write and flush to the client must finish within idle
+// (ELBv2's idle timeout: no data moved for that long), so that a client
+// that stops reading a response (a slow reader) cannot hold the proxy and
+// its target connection for ever: the write fails, the proxy aborts and
+// both connections close. A response that keeps moving is never cut,
+// however long it lasts, and a stream that is quiet between writes is not
+// timed: the deadline is cleared after each write, so none is left
+// pending between writes or for the connection's next request.
+type clientWriter struct {
+	http.ResponseWriter
+	// dl sets the client connection's write deadline; nil when the
+	// writer cannot take one (none in net/http today).
+	dl   writeDeadliner
+	idle time.Duration
+	// answered is set once the proxy answered through w, rather than
+	// hijacked the connection for an upgrade.
+	answered bool
+}
+
+// writeDeadliner is a ResponseWriter that takes write deadlines, as
+// net/http's HTTP/1 and HTTP/2 writers do.
+type writeDeadliner interface {
+	SetWriteDeadline(time.Time) error
+}
+
+// watchWrites wraps w so that each write to the client must finish
+// within idle.
+func watchWrites(w http.ResponseWriter, idle time.Duration) *clientWriter {
+	dl, _ := w.(writeDeadliner)
+	return &clientWriter{ResponseWriter: w, dl: dl, idle: idle}
+}
+
+// Write writes to the client, failing if that takes longer than the idle
+// timeout.
+func (w *clientWriter) Write(p []byte) (int, error) {
+	w.answered = true
+	w.arm()
+	n, err := w.ResponseWriter.Write(p)
+	if err == nil {
+		w.disarm()
+	}
+	return n, err
+}
+
+// WriteHeader sends the response's header (buffered until a write or a
+// flush).
+func (w *clientWriter) WriteHeader(code int) {
+	w.answered = true
+	w.ResponseWriter.WriteHeader(code)
+}
+
+// FlushError sends what is buffered to the client under the same
+// deadline; httputil.ReverseProxy flushes through it.
+func (w *clientWriter) FlushError() error {
+	w.arm()
+	var err error
+	switch f := w.ResponseWriter.(type) {
+	case interface{ FlushError() error }:
+		err = f.FlushError()
+	case http.Flusher:
+		f.Flush()
+	default:
+		err = http.ErrNotSupported
+	}
+	if err == nil {
+		w.disarm()
+	}
+	return err
+}
+
+// Flush is FlushError for callers that want an http.Flusher.
+func (w *clientWriter) Flush() { _ = w.FlushError() }
+
+// finish flushes the end of the response under the deadline once the
+// proxy is done, rather than leave it to the server's final flush, which
+// has none. An upgraded (hijacked) connection is no longer the server's
+// to flush.
+func (w *clientWriter) finish() {
+	if w.answered {
+		_ = w.FlushError()
+	}
+}
+
+// Unwrap gives http.ResponseController the client's writer, to hijack
+// an upgraded connection or set its deadlines.
+func (w *clientWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+func (w *clientWriter) arm() {
+	if w.dl != nil {
+		_ = w.dl.SetWriteDeadline(time.Now().Add(w.idle))
+	}
+}
+
+func (w *clientWriter) disarm() {
+	if w.dl != nil {
+		_ = w.dl.SetWriteDeadline(time.Time{})
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -204,4 +205,98 @@ func TestSlowTargetAfterBody(t *testing.T) {
 	if err := <-done; err != nil {
 		t.Errorf("the target's read: %v", err)
 	}
+}
+
+// TestSlowReader: a client that asks for a large response and never
+// reads it is cut off once the load balancer's writes to it have made no
+// progress for the idle timeout, and the target's connection is closed
+// with it, instead of both being held for ever.
+func TestSlowReader(t *testing.T) {
+	const idle = 300 * time.Millisecond
+	written := make(chan error, 1)
+	be := newBackend(t, "big", func(w http.ResponseWriter, r *http.Request) {
+		chunk := make([]byte, 32<<10)
+		for range 8 << 10 { // 256 MB: far more than the buffers on the way hold
+			if _, err := w.Write(chunk); err != nil {
+				written <- err
+				return
+			}
+		}
+		written <- nil
+	})
+	b := newTestBalancer(t, Options{IdleTimeout: idle})
+	mustApply(t, b, oneListener(1, forwardTo("g"), group("g", be.target())))
+	conn := dialRaw(t, strings.TrimPrefix(listenerURL(t, b, "l1"), "http://"))
+	io.WriteString(conn, "GET /big HTTP/1.1\r\nHost: app\r\n\r\n")
+	start := time.Now()
+	select {
+	case err := <-written:
+		if err == nil {
+			t.Fatal("the target wrote 256 MB to a client that reads nothing")
+		}
+		t.Logf("the target's write failed after %v: %v", time.Since(start).Round(time.Millisecond), err)
+	case <-time.After(10 * time.Second):
+		t.Fatal("the target is still writing to a client that reads nothing")
+	}
+	// The client's connection is closed too: what was buffered on the
+	// way, then the end.
+	_ = conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+	n, err := io.Copy(io.Discard, conn)
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatalf("the client's connection is still open after %d bytes", n)
+	}
+}
+
+// TestSlowReaderKeepsMovingResponses: the write timeout does not cut a
+// response that a client reads slowly but steadily, nor a stream whose
+// target is quiet for longer than the idle timeout between writes.
+func TestSlowReaderKeepsMovingResponses(t *testing.T) {
+	const idle = 300 * time.Millisecond
+	const size = 4 << 20
+	be := newBackend(t, "stream", func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/quiet" {
+			for i := range 3 {
+				io.WriteString(w, strconv.Itoa(i))
+				http.NewResponseController(w).Flush()
+				time.Sleep(2 * idle)
+			}
+			return
+		}
+		w.Header().Set("Content-Length", strconv.Itoa(size))
+		w.Write(make([]byte, size))
+	})
+	b := newTestBalancer(t, Options{IdleTimeout: idle})
+	mustApply(t, b, oneListener(1, forwardTo("g"), group("g", be.target())))
+	addr := strings.TrimPrefix(listenerURL(t, b, "l1"), "http://")
+
+	t.Run("slow but steady reader", func(t *testing.T) {
+		conn := dialRaw(t, addr)
+		io.WriteString(conn, "GET /big HTTP/1.1\r\nHost: app\r\n\r\n")
+		br := bufio.NewReader(conn)
+		_ = conn.SetReadDeadline(time.Now().Add(20 * time.Second))
+		res, err := http.ReadResponse(br, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		// 256 KB every idle/3: the load balancer's writes wait on the
+		// client all along, never for as long as the idle timeout.
+		buf := make([]byte, 256<<10)
+		var n int
+		for n < size {
+			m, err := io.ReadFull(res.Body, buf[:min(len(buf), size-n)])
+			n += m
+			if err != nil {
+				t.Fatalf("after %d bytes: %v", n, err)
+			}
+			time.Sleep(idle / 3)
+		}
+	})
+
+	t.Run("quiet stream", func(t *testing.T) {
+		status, body, _ := get(t, newClient(t), "http://"+addr+"/quiet")
+		if status != http.StatusOK || body != "012" {
+			t.Fatalf("answer %d %q, want 200 %q", status, body, "012")
+		}
+	})
 }

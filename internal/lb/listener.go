@@ -122,5 +122,7 @@ func (h *listenerHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	g.m.requests.Add(1)
 	watchBody(w, r, h.b.opts.IdleTimeout)
-	g.proxy.ServeHTTP(w, r)
+	cw := watchWrites(w, h.b.opts.IdleTimeout)
+	g.proxy.ServeHTTP(cw, r)
+	cw.finish()
 }
