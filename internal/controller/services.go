@@ -330,6 +330,8 @@ func (c *Controller) apply(tx state.Tx, sp *servicePass) error {
 			continue
 		}
 		t.Failed = s.Failed
+		c.log.Info("stopping service task", "service", svc.ServiceName, "task", t.ID, "revision", t.Revision, "reason", s.Reason,
+			"health", engineHealth(sp.in.Tasks, t.ID))
 		if err := tx.PutTask(t); err != nil {
 			return err
 		}
@@ -410,4 +412,14 @@ func (c *Controller) createTasks(tx state.Tx, svc *state.Service, s deploy.Start
 		ids = append(ids, id)
 	}
 	return ids, nil
+}
+
+// engineHealth is how the engine saw a task's health, for the log.
+func engineHealth(tasks []deploy.Task, id string) string {
+	for _, t := range tasks {
+		if t.ID == id {
+			return [...]string{"starting", "healthy", "unhealthy"}[t.Health]
+		}
+	}
+	return "unknown"
 }
