@@ -57,6 +57,14 @@ func (c *Controller) reconcileService(ctx context.Context, cluster, name string)
 	if err != nil {
 		return false, err
 	}
+	if c.dataPlane != nil && c.plane == nil && len(sp.svc.LoadBalancers) > 0 {
+		// Without the data plane's view no target counts as healthy: the
+		// plan would take every balanced task for one still starting, and
+		// a rolling step stops those of other revisions freely, the ones
+		// serving included. Wait for a pass that reads the view.
+		c.log.Debug("service not reconciled: no view of the load balancer", "service", name)
+		return false, nil
+	}
 	changed := sp.changed()
 	if changed {
 		err = state.Update(ctx, c.store, func(tx state.Tx) (err error) {

@@ -1,0 +1,77 @@
+package controller_test
+
+import (
+	"context"
+	"errors"
+	"net"
+	"sync/atomic"
+	"testing"
+
+	"github.com/cutover/cutover/internal/controller"
+	"github.com/cutover/cutover/internal/elbapi"
+	"github.com/cutover/cutover/internal/lb"
+	"github.com/cutover/cutover/internal/state"
+)
+
+// blindPlane is a real in-process data plane whose target health cannot
+// be read while blind is set, as when the load balancer's admin socket
+// does not answer for a moment.
+type blindPlane struct {
+	inProcessPlane
+	blind *atomic.Bool
+}
+
+func (p blindPlane) Health(ctx context.Context) ([]lb.TargetHealth, error) {
+	if p.blind.Load() {
+		return nil, errors.New("admin socket not answering")
+	}
+	return p.inProcessPlane.Health(ctx)
+}
+
+// TestRollingWaitsWhileTheLoadBalancerIsUnseen: while the controller
+// cannot read the load balancer's target health, a rolling deployment of
+// a service behind it neither stops the tasks that serve (without the
+// view they would look as if still starting, which a rolling step stops
+// freely) nor does anything else; once the view is back it proceeds.
+func TestRollingWaitsWhileTheLoadBalancerIsUnseen(t *testing.T) {
+	h := newHarness(t)
+	b := lb.New(lb.Options{})
+	t.Cleanup(func() { b.Close(context.Background()) })
+	blind := &atomic.Bool{}
+	h.ctl = controller.New(controller.Config{Store: h.store, Drivers: h.drivers(), ARNs: arns, Now: h.now,
+		DataPlane: blindPlane{inProcessPlane{b}, blind}, LBAddress: "127.0.0.1"})
+	elb := elbapi.New(elbapi.Config{Store: h.store, ARNs: arns, Now: h.now})
+	lbArn := xmlValue(h.elb(elb, "CreateLoadBalancer", "Name", "web"), "LoadBalancerArn")
+	tg := xmlValue(h.elb(elb, "CreateTargetGroup", "Name", "web", "Protocol", "HTTP", "Port", "80",
+		"TargetType", "ip", "HealthCheckEnabled", "false"), "TargetGroupArn")
+	h.elb(elb, "ModifyTargetGroupAttributes", "TargetGroupArn", tg,
+		"Attributes.member.1.Key", "deregistration_delay.timeout_seconds", "Attributes.member.1.Value", "5")
+	ln, _ := net.Listen("tcp", "127.0.0.1:0")
+	_, port, _ := net.SplitHostPort(ln.Addr().String())
+	ln.Close()
+	h.elb(elb, "CreateListener", "LoadBalancerArn", lbArn, "Protocol", "HTTP", "Port", port,
+		"DefaultActions.member.1.Type", "forward", "DefaultActions.member.1.TargetGroupArn", tg)
+
+	h.registerTaskDef("web", "v1", nil)
+	h.call("CreateService", `{"cluster":"c","serviceName":"web","taskDefinition":"web","desiredCount":2,
+		"loadBalancers":[{"targetGroupArn":"`+tg+`","containerName":"app","containerPort":8080}]}`)
+	h.passUntil("v1 steady behind the load balancer", func() bool {
+		return h.steady("web", map[string]int{"web:1": 2})() && len(h.targets(tg)) == 2
+	})
+
+	blind.Store(true)
+	h.registerTaskDef("web", "v2", nil)
+	h.call("UpdateService", `{"cluster":"c","service":"web","taskDefinition":"web:2"}`)
+	for range 5 {
+		h.ctl.Pass(context.Background())
+	}
+	if stopped := h.tasks(state.TaskStopped); len(stopped) != 0 {
+		t.Fatalf("with the load balancer unseen, %d v1 tasks were asked to stop", len(stopped))
+	}
+	if n := len(h.tasks(state.TaskRunning)); n != 2 {
+		t.Fatalf("with the load balancer unseen, %d tasks are wanted running, want the 2 of v1 untouched", n)
+	}
+
+	blind.Store(false)
+	h.passUntil("v2 steady", h.steady("web", map[string]int{"web:2": 2}))
+}
