@@ -184,8 +184,10 @@ func untilServes(t *testing.T, url, want string, timeout time.Duration) time.Tim
 // several times under load and measures how long the listener is down:
 // the supervisor restarts it at once and it serves its last
 // configuration (persisted by lbserver) without waiting for the control
-// plane. Then the same with the control plane down: nothing restarts the
-// load balancer until the control plane is back.
+// plane. Then once more with a load balancer adopted by a restarted
+// control plane (not its child: found gone by pinging), and with the
+// control plane down: nothing restarts the load balancer until the
+// control plane is back.
 //
 // The assertion: every restart serves again within a second of the kill
 // (the requirement), measured from the SIGKILL to the first right answer
@@ -265,9 +267,28 @@ func TestLoadBalancerKill9(t *testing.T) {
 		t.Errorf("lb.log says %d times that a restart served its persisted configuration, want %d:\n%s", n, kills, lbLog)
 	}
 
+	// A load balancer adopted by a restarted control plane is not its
+	// child, so its exit cannot be reaped: the supervisor's pings find
+	// it gone.
+	s.kill9()
+	s.start()
+	pid := s.lbProcess()
+	if pid == 0 {
+		t.Fatal("no load balancer process after the control plane restarted")
+	}
+	killed := time.Now()
+	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	adopted := untilServes(t, url, "green", 30*time.Second).Sub(killed)
+	t.Logf("adopted load balancer kill -9 → serving again after %v", adopted.Round(time.Millisecond))
+	if adopted > time.Second {
+		t.Errorf("adopted load balancer: serving again after %v, want within 1s", adopted)
+	}
+
 	// With the control plane down, nothing restarts the load balancer.
 	s.kill9()
-	pid := s.lbProcess()
+	pid = s.lbProcess()
 	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
