@@ -100,6 +100,13 @@ func (c faultCase) deploymentConfig(bake int, hook string) string {
 // the end exactly the desired tasks run, of the right revision, with no
 // process left of any other, and no task of a deployment's target was
 // started twice.
+//
+// The kills themselves take about a minute per strategy; setting up the
+// services and the aws CLI calls take the rest. On a machine shared with
+// other heavy tests each strategy took 10 to 15 minutes, so give it a
+// -timeout well past go test's default 10m:
+//
+//	go test -race -count=1 -timeout 60m -run TestKill9AtEveryStageUnderLoad ./e2e/
 func TestKill9AtEveryStageUnderLoad(t *testing.T) {
 	var kills []killRecord
 	start := time.Now()
