@@ -59,8 +59,9 @@ func (l *load) finish() {
 
 // TestBlueGreenIsLossless runs BLUE_GREEN deployments behind the built-in
 // load balancer under continuous load on the production listener: a
-// complete deployment, a rollback during bake time, and a deployment
-// across a kill -9 of the control plane, with zero failed requests.
+// complete deployment, a rollback during bake time, a deployment across
+// a kill -9 of the control plane, and a switch to ROLLING, with zero
+// failed requests.
 func TestBlueGreenIsLossless(t *testing.T) {
 	s := startServer(t)
 	s.mustAWS("ecs", "create-cluster", "--cluster-name", "demo")
@@ -172,5 +173,16 @@ func TestBlueGreenIsLossless(t *testing.T) {
 	r := s.mustAWS("ecs", "describe-service-revisions", "--service-revision-arns", rev)
 	if got := path(r, "serviceRevisions", 0, "resolvedConfiguration", "loadBalancers", 0, "targetGroupArn"); got != tg["green"] {
 		t.Errorf("v3's revision resolves to %v, want the green target group", got)
+	}
+
+	// Switched to ROLLING, the service replaces v3 in the target group
+	// production forwards to (green): a rolling deployment never moves
+	// the listener's weights.
+	s.mustAWS("ecs", "register-task-definition", "--cli-input-json", taskDef(t, "v4", ""))
+	s.mustAWS("ecs", "update-service", "--cluster", "demo", "--service", "web", "--task-definition", "web:4",
+		"--deployment-configuration", `{"strategy":"ROLLING"}`)
+	eventually(t, 120*time.Second, "v4 deployed", func() bool { return currentDeployment(t, s)["status"] == "SUCCESSFUL" })
+	if body, _ := get(prod); strings.TrimSpace(body) != "hello from v4" {
+		t.Fatalf("after the rolling deployment production answers %q, want v4", body)
 	}
 }
