@@ -6,7 +6,6 @@ package e2e
 import (
 	"encoding/json"
 	"fmt"
-	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -39,22 +38,7 @@ http.server.ThreadingHTTPServer(("127.0.0.1", int(os.environ["PORT"])), H).serve
 // replaced.
 func taskDefEntryPoint(t *testing.T, version string, entryPoint ...string) string {
 	t.Helper()
-	arg := taskDef(t, version, "")
-	f := strings.TrimPrefix(arg, "file://")
-	b, err := os.ReadFile(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var td map[string]any
-	if err := json.Unmarshal(b, &td); err != nil {
-		t.Fatal(err)
-	}
-	path(td, "containerDefinitions", 0).(map[string]any)["entryPoint"] = entryPoint
-	b, _ = json.Marshal(td)
-	if err := os.WriteFile(f, b, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return arg
+	return editTaskDef(t, taskDef(t, version, ""), func(c map[string]any) { c["entryPoint"] = entryPoint })
 }
 
 // TestAlarmRollsBackBlueGreen deploys, BLUE_GREEN with a bake time, a

@@ -112,19 +112,5 @@ func TestMisbehavingHooksRollBack(t *testing.T) {
 // than its timeout on a busy machine.
 func withoutHealthCheck(t *testing.T, arg string) string {
 	t.Helper()
-	f := strings.TrimPrefix(arg, "file://")
-	b, err := os.ReadFile(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var td map[string]any
-	if err := json.Unmarshal(b, &td); err != nil {
-		t.Fatal(err)
-	}
-	delete(path(td, "containerDefinitions", 0).(map[string]any), "healthCheck")
-	b, _ = json.Marshal(td)
-	if err := os.WriteFile(f, b, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return arg
+	return editTaskDef(t, arg, func(c map[string]any) { delete(c, "healthCheck") })
 }

@@ -58,6 +58,27 @@ func taskDef(t *testing.T, version, gate string) string {
 	return "file://" + f
 }
 
+// editTaskDef changes the container of the task definition file that
+// arg, a file:// argument from taskDef, names, and returns arg.
+func editTaskDef(t *testing.T, arg string, edit func(container map[string]any)) string {
+	t.Helper()
+	f := strings.TrimPrefix(arg, "file://")
+	b, err := os.ReadFile(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var td map[string]any
+	if err := json.Unmarshal(b, &td); err != nil {
+		t.Fatal(err)
+	}
+	edit(path(td, "containerDefinitions", 0).(map[string]any))
+	b, _ = json.Marshal(td)
+	if err := os.WriteFile(f, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return arg
+}
+
 // runningTasks returns host port and pid of each RUNNING task of the
 // service, keyed by task ARN.
 func runningTasks(t *testing.T, s *server) map[string][2]int {

@@ -424,23 +424,10 @@ func (f *faultRun) liveStrays(running map[string][2]int) []string {
 // for a slow check is not what this test is about.
 func faultTaskDef(t *testing.T, version, gate string) string {
 	t.Helper()
-	arg := taskDef(t, version, gate)
-	f := strings.TrimPrefix(arg, "file://")
-	b, err := os.ReadFile(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var td map[string]any
-	if err := json.Unmarshal(b, &td); err != nil {
-		t.Fatal(err)
-	}
-	hc := path(td, "containerDefinitions", 0, "healthCheck").(map[string]any)
-	hc["timeout"], hc["retries"] = 15, 6
-	b, _ = json.Marshal(td)
-	if err := os.WriteFile(f, b, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return arg
+	return editTaskDef(t, taskDef(t, version, gate), func(c map[string]any) {
+		hc := c["healthCheck"].(map[string]any)
+		hc["timeout"], hc["retries"] = 15, 6
+	})
 }
 
 // zombie reports whether a process has exited but not been reaped.

@@ -126,22 +126,7 @@ func startLambdaServer(t *testing.T, repo, addr, ecsURL string) *lockedBuffer {
 // taskDefImage is taskDef with another container image.
 func taskDefImage(t *testing.T, version, image string) string {
 	t.Helper()
-	arg := taskDef(t, version, "")
-	f := strings.TrimPrefix(arg, "file://")
-	b, err := os.ReadFile(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var td map[string]any
-	if err := json.Unmarshal(b, &td); err != nil {
-		t.Fatal(err)
-	}
-	path(td, "containerDefinitions", 0).(map[string]any)["image"] = image
-	b, _ = json.Marshal(td)
-	if err := os.WriteFile(f, b, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return arg
+	return editTaskDef(t, taskDef(t, version, ""), func(c map[string]any) { c["image"] = image })
 }
 
 // blueGreenLB creates a load balancer with blue and green target groups
