@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"os"
@@ -18,7 +17,6 @@ import (
 
 	"github.com/cutover/cutover/internal/client"
 	"github.com/cutover/cutover/internal/cutoverapi"
-	"github.com/cutover/cutover/internal/signature"
 )
 
 // faultHook is a URL lifecycle hook whose every execution a test holds
@@ -52,21 +50,18 @@ func newFaultHook(secret string) *faultHook {
 }
 
 func (h *faultHook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	body, _ := io.ReadAll(r.Body)
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if err := signature.Verify(r.Header, h.secret, body, time.Now()); err != nil {
-		h.bad = append(h.bad, err.Error())
-		http.Error(w, err.Error(), http.StatusUnauthorized)
-		return
-	}
 	var ev struct {
 		ExecutionID    string `json:"executionId"`
 		LifecycleStage string `json:"lifecycleStage"`
 		ResourceArn    string `json:"resourceArn"`
 	}
-	if err := json.Unmarshal(body, &ev); err != nil || ev.ExecutionID == "" {
-		h.bad = append(h.bad, fmt.Sprintf("event %q: %v", body, err))
+	if !readSignedEvent(w, r, h.secret, &h.bad, &ev) {
+		return
+	}
+	if ev.ExecutionID == "" {
+		h.bad = append(h.bad, "an event without an executionId")
 		http.Error(w, "not a hook event", http.StatusBadRequest)
 		return
 	}

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -18,8 +17,6 @@ import (
 	"syscall"
 	"testing"
 	"time"
-
-	"github.com/cutover/cutover/internal/signature"
 )
 
 // lockedBuffer collects a process's output while the test reads it.
@@ -52,18 +49,10 @@ type httpHook struct {
 }
 
 func (h *httpHook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	body, _ := io.ReadAll(r.Body)
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if err := signature.Verify(r.Header, h.secret, body, time.Now()); err != nil {
-		h.bad = append(h.bad, err.Error())
-		http.Error(w, err.Error(), http.StatusUnauthorized)
-		return
-	}
 	var ev map[string]any
-	if err := json.Unmarshal(body, &ev); err != nil {
-		h.bad = append(h.bad, fmt.Sprintf("event %q: %v", body, err))
-		http.Error(w, "not a JSON event", http.StatusBadRequest)
+	if !readSignedEvent(w, r, h.secret, &h.bad, &ev) {
 		return
 	}
 	h.events = append(h.events, ev)

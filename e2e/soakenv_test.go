@@ -10,7 +10,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -26,7 +25,6 @@ import (
 	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
 
 	"github.com/cutover/cutover/internal/client"
-	"github.com/cutover/cutover/internal/signature"
 )
 
 // soakAPI calls a server's ECS and ELBv2 APIs with Go clients.
@@ -160,18 +158,10 @@ type verdictHook struct {
 }
 
 func (h *verdictHook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	body, _ := io.ReadAll(r.Body)
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	var ev map[string]any
-	if err := signature.Verify(r.Header, h.secret, body, time.Now()); err != nil {
-		h.bad = append(h.bad, err.Error())
-		http.Error(w, err.Error(), http.StatusUnauthorized)
-		return
-	}
-	if err := json.Unmarshal(body, &ev); err != nil {
-		h.bad = append(h.bad, fmt.Sprintf("event %q: %v", body, err))
-		http.Error(w, "not a JSON event", http.StatusBadRequest)
+	if !readSignedEvent(w, r, h.secret, &h.bad, &ev) {
 		return
 	}
 	h.calls++

@@ -33,18 +33,10 @@ type stepHook struct {
 }
 
 func (h *stepHook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	body, _ := io.ReadAll(r.Body)
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if err := signature.Verify(r.Header, h.secret, body, time.Now()); err != nil {
-		h.bad = append(h.bad, err.Error())
-		http.Error(w, err.Error(), http.StatusUnauthorized)
-		return
-	}
 	var ev map[string]any
-	if err := json.Unmarshal(body, &ev); err != nil {
-		h.bad = append(h.bad, fmt.Sprintf("event %q: %v", body, err))
-		http.Error(w, "not a JSON event", http.StatusBadRequest)
+	if !readSignedEvent(w, r, h.secret, &h.bad, &ev) {
 		return
 	}
 	h.events = append(h.events, ev)
@@ -54,6 +46,24 @@ func (h *stepHook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "application/json")
 	json.NewEncoder(w).Encode(reply)
+}
+
+// readSignedEvent reads a lifecycle hook request, checks its signature
+// with secret and decodes its event into ev. When either fails it
+// answers the request, adds why to bad and returns false.
+func readSignedEvent(w http.ResponseWriter, r *http.Request, secret []byte, bad *[]string, ev any) bool {
+	body, _ := io.ReadAll(r.Body)
+	if err := signature.Verify(r.Header, secret, body, time.Now()); err != nil {
+		*bad = append(*bad, err.Error())
+		http.Error(w, err.Error(), http.StatusUnauthorized)
+		return false
+	}
+	if err := json.Unmarshal(body, ev); err != nil {
+		*bad = append(*bad, fmt.Sprintf("event %q: %v", body, err))
+		http.Error(w, "not a JSON event", http.StatusBadRequest)
+		return false
+	}
+	return true
 }
 
 // setHold replaces the hook's hold function.
