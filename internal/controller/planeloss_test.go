@@ -3,12 +3,9 @@ package controller_test
 import (
 	"context"
 	"errors"
-	"net"
 	"sync/atomic"
 	"testing"
 
-	"github.com/cutover/cutover/internal/controller"
-	"github.com/cutover/cutover/internal/elbapi"
 	"github.com/cutover/cutover/internal/lb"
 	"github.com/cutover/cutover/internal/state"
 )
@@ -38,19 +35,7 @@ func TestRollingWaitsWhileTheLoadBalancerIsUnseen(t *testing.T) {
 	b := lb.New(lb.Options{})
 	t.Cleanup(func() { b.Close(context.Background()) })
 	blind := &atomic.Bool{}
-	h.ctl = controller.New(controller.Config{Store: h.store, Drivers: h.drivers(), ARNs: arns, Now: h.now,
-		DataPlane: blindPlane{inProcessPlane{b}, blind}, LBAddress: "127.0.0.1"})
-	elb := elbapi.New(elbapi.Config{Store: h.store, ARNs: arns, Now: h.now})
-	lbArn := xmlValue(h.elb(elb, "CreateLoadBalancer", "Name", "web"), "LoadBalancerArn")
-	tg := xmlValue(h.elb(elb, "CreateTargetGroup", "Name", "web", "Protocol", "HTTP", "Port", "80",
-		"TargetType", "ip", "HealthCheckEnabled", "false"), "TargetGroupArn")
-	h.elb(elb, "ModifyTargetGroupAttributes", "TargetGroupArn", tg,
-		"Attributes.member.1.Key", "deregistration_delay.timeout_seconds", "Attributes.member.1.Value", "5")
-	ln, _ := net.Listen("tcp", "127.0.0.1:0")
-	_, port, _ := net.SplitHostPort(ln.Addr().String())
-	ln.Close()
-	h.elb(elb, "CreateListener", "LoadBalancerArn", lbArn, "Protocol", "HTTP", "Port", port,
-		"DefaultActions.member.1.Type", "forward", "DefaultActions.member.1.TargetGroupArn", tg)
+	tg := h.behindLoadBalancer(blindPlane{inProcessPlane{b}, blind})
 
 	h.registerTaskDef("web", "v1", nil)
 	h.call("CreateService", `{"cluster":"c","serviceName":"web","taskDefinition":"web","desiredCount":2,

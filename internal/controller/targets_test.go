@@ -68,6 +68,30 @@ func (h *harness) targets(arn string) []state.Target {
 	return out
 }
 
+// behindLoadBalancer gives the harness a controller driving plane and a
+// load balancer with a listener forwarding to one target group (health
+// checks off, a 5 s deregistration delay), and returns the group's ARN.
+func (h *harness) behindLoadBalancer(plane controller.DataPlane) string {
+	h.t.Helper()
+	h.ctl = controller.New(controller.Config{Store: h.store, Drivers: h.drivers(), ARNs: arns, Now: h.now,
+		DataPlane: plane, LBAddress: "127.0.0.1"})
+	elb := elbapi.New(elbapi.Config{Store: h.store, ARNs: arns, Now: h.now})
+	lbArn := xmlValue(h.elb(elb, "CreateLoadBalancer", "Name", "web"), "LoadBalancerArn")
+	tg := xmlValue(h.elb(elb, "CreateTargetGroup", "Name", "web", "Protocol", "HTTP", "Port", "80",
+		"TargetType", "ip", "HealthCheckEnabled", "false"), "TargetGroupArn")
+	h.elb(elb, "ModifyTargetGroupAttributes", "TargetGroupArn", tg,
+		"Attributes.member.1.Key", "deregistration_delay.timeout_seconds", "Attributes.member.1.Value", "5")
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	_, port, _ := net.SplitHostPort(ln.Addr().String())
+	ln.Close()
+	h.elb(elb, "CreateListener", "LoadBalancerArn", lbArn, "Protocol", "HTTP", "Port", port,
+		"DefaultActions.member.1.Type", "forward", "DefaultActions.member.1.TargetGroupArn", tg)
+	return tg
+}
+
 // TestTasksRegisterAndLeaveTheirTargetGroup: running tasks of a service
 // behind a load balancer are registered in its target group, a task that
 // dies is deregistered, and stopping tasks are deregistered before they
@@ -76,20 +100,7 @@ func TestTasksRegisterAndLeaveTheirTargetGroup(t *testing.T) {
 	h := newHarness(t)
 	b := lb.New(lb.Options{})
 	t.Cleanup(func() { b.Close(context.Background()) })
-	h.ctl = controller.New(controller.Config{Store: h.store, Drivers: h.drivers(), ARNs: arns, Now: h.now,
-		DataPlane: inProcessPlane{b}, LBAddress: "127.0.0.1"})
-	elb := elbapi.New(elbapi.Config{Store: h.store, ARNs: arns, Now: h.now})
-
-	lbArn := xmlValue(h.elb(elb, "CreateLoadBalancer", "Name", "web"), "LoadBalancerArn")
-	tg := xmlValue(h.elb(elb, "CreateTargetGroup", "Name", "web", "Protocol", "HTTP", "Port", "80",
-		"TargetType", "ip", "HealthCheckEnabled", "false"), "TargetGroupArn")
-	h.elb(elb, "ModifyTargetGroupAttributes", "TargetGroupArn", tg,
-		"Attributes.member.1.Key", "deregistration_delay.timeout_seconds", "Attributes.member.1.Value", "5")
-	ln, _ := net.Listen("tcp", "127.0.0.1:0")
-	_, port, _ := net.SplitHostPort(ln.Addr().String())
-	ln.Close()
-	h.elb(elb, "CreateListener", "LoadBalancerArn", lbArn, "Protocol", "HTTP", "Port", port,
-		"DefaultActions.member.1.Type", "forward", "DefaultActions.member.1.TargetGroupArn", tg)
+	tg := h.behindLoadBalancer(inProcessPlane{b})
 
 	h.registerTaskDef("web", "v1", nil)
 	h.call("CreateService", `{"cluster":"c","serviceName":"web","taskDefinition":"web","desiredCount":2,
