@@ -193,15 +193,6 @@ func (f *faultRun) details(arn string) (*cutoverapi.DeploymentDetails, error) {
 	return &out.Details, nil
 }
 
-func (f *faultRun) mustDetails(arn string) *cutoverapi.DeploymentDetails {
-	f.t.Helper()
-	d, err := f.details(arn)
-	if err != nil {
-		f.t.Fatalf("describe deployment details of %s: %v", arn, err)
-	}
-	return d
-}
-
 // deploy runs the deployment arn to its end, killing the control plane
 // with SIGKILL as soon as it is seen in each stage that want accepts,
 // once per timeline entry, and starting it again at once. At a stage

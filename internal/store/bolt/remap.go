@@ -7,6 +7,7 @@ import (
 	"time"
 
 	bbolt "go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
 
 	"github.com/cutover/cutover/internal/store"
 )
@@ -38,8 +39,8 @@ func (s *Store) recover(db *bbolt.DB, err error) bool {
 		return true // reopened meanwhile
 	}
 	switch {
-	case errors.Is(err, bbolt.ErrInvalidMapping):
-	case errors.Is(err, bbolt.ErrDatabaseNotOpen), errors.Is(err, bbolt.ErrDatabaseReadOnly):
+	case errors.Is(err, berrors.ErrInvalidMapping):
+	case errors.Is(err, berrors.ErrDatabaseNotOpen), errors.Is(err, berrors.ErrDatabaseReadOnly):
 		// Closed by a reopen that failed, or reopened read-only: try
 		// again, now and then.
 		if time.Since(s.triedRW) < rwRetryEvery {
@@ -74,7 +75,7 @@ func diskError(err error) error {
 	}
 	msg := err.Error()
 	switch {
-	case errors.Is(err, bbolt.ErrDatabaseReadOnly), strings.Contains(msg, syscall.EROFS.Error()):
+	case errors.Is(err, berrors.ErrDatabaseReadOnly), strings.Contains(msg, syscall.EROFS.Error()):
 		return store.ErrDiskReadOnly
 	case strings.Contains(msg, syscall.ENOSPC.Error()), strings.Contains(msg, syscall.EDQUOT.Error()):
 		return store.ErrDiskFull
