@@ -30,3 +30,15 @@ func TestConformance(t *testing.T) {
 			return open(t, paths[s])
 		})
 }
+
+// BenchmarkStore: go test -run '^$' -bench Store -benchmem ./internal/store/bolt/
+func BenchmarkStore(b *testing.B) {
+	storetest.Bench(b, func(b *testing.B) store.Store {
+		s, err := bolt.Open(filepath.Join(b.TempDir(), "state.db"), time.Second)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { s.Close() })
+		return s
+	})
+}
