@@ -5,15 +5,21 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 )
 
-// backend is an HTTP server that answers with its name.
+// backend is an HTTP server that answers with its name, after sleeping
+// the milliseconds of its "sleep" query parameter if there is one (slow
+// requests are the ones in flight when a load balancer dies).
 func backend(t *testing.T, name string) (host string, port int) {
 	t.Helper()
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if ms, err := strconv.Atoi(r.URL.Query().Get("sleep")); err == nil {
+			time.Sleep(time.Duration(ms) * time.Millisecond)
+		}
 		fmt.Fprintln(w, name)
 	}))
 	t.Cleanup(srv.Close)

@@ -6,7 +6,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -18,23 +17,6 @@ import (
 	"testing"
 	"time"
 )
-
-// slowBackend is an HTTP server that answers with its name, after
-// sleeping the milliseconds of its "sleep" query parameter: slow
-// requests are the ones in flight when the load balancer dies.
-func slowBackend(t *testing.T, name string) (host string, port int) {
-	t.Helper()
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if ms, err := strconv.Atoi(r.URL.Query().Get("sleep")); err == nil {
-			time.Sleep(time.Duration(ms) * time.Millisecond)
-		}
-		fmt.Fprintln(w, name)
-	}))
-	t.Cleanup(srv.Close)
-	h, p, _ := net.SplitHostPort(srv.Listener.Addr().String())
-	fmt.Sscan(p, &port)
-	return h, port
-}
 
 // outcome is what one request through the load balancer saw.
 type outcome struct {
@@ -199,7 +181,7 @@ func TestLoadBalancerKill9(t *testing.T) {
 	for _, name := range []string{"blue", "green"} {
 		tgs[name] = path(s.mustAWS("elbv2", "create-target-group", "--name", name, "--protocol", "HTTP", "--port", "80",
 			"--target-type", "ip"), "TargetGroups", 0, "TargetGroupArn").(string)
-		host, port := slowBackend(t, name)
+		host, port := backend(t, name)
 		s.mustAWS("elbv2", "register-targets", "--target-group-arn", tgs[name], "--targets", fmt.Sprintf("Id=%s,Port=%d", host, port))
 	}
 	forward := func(tg string) string {
