@@ -60,3 +60,41 @@ func TestRollingWaitsWhileTheLoadBalancerIsUnseen(t *testing.T) {
 	blind.Store(false)
 	h.passUntil("v2 steady", h.steady("web", map[string]int{"web:2": 2}))
 }
+
+// TestStartCutShortByARestart: the control plane died after the runtime
+// took a task but before the store heard of it, and the task's
+// supervisor died with it. The record still says PROVISIONING; the next
+// start finds the runtime's task stopped. The task must fail (and be
+// replaced), not wait for a start that will never come.
+func TestStartCutShortByARestart(t *testing.T) {
+	h := newHarness(t)
+	h.registerTaskDef("web", "v1", map[string]string{"FAKE_START_PASSES": "1000"})
+	h.call("CreateService", `{"cluster":"c","serviceName":"web","taskDefinition":"web","desiredCount":1}`)
+	h.passUntil("a task started", func() bool { return len(h.driver.Running()) == 1 })
+
+	victim := h.tasks(state.TaskRunning)[0]
+	h.driver.Stop(context.Background(), victim.ID)
+	err := state.Update(context.Background(), h.store, func(tx state.Tx) error {
+		tk, err := tx.Task("c", victim.ID)
+		if err != nil {
+			return err
+		}
+		tk.LastStatus = state.TaskProvisioning
+		return tx.PutTask(tk)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.ctl = h.newController()
+
+	h.passUntil("the cut-short task stopped and replaced", func() bool {
+		return len(h.tasks(state.TaskStopped)) == 1 && len(h.driver.Running()) == 1
+	})
+	stopped := h.tasks(state.TaskStopped)[0]
+	if stopped.ID != victim.ID || stopped.StopCode != "TaskFailedToStart" {
+		t.Errorf("stopped task %s with code %q, want %s with TaskFailedToStart", stopped.ID, stopped.StopCode, victim.ID)
+	}
+	h.passUntil("the stopped task deprovisioned", func() bool {
+		return h.tasks(state.TaskStopped)[0].LastStatus == state.TaskStopped
+	})
+}

@@ -138,7 +138,9 @@ func (c *Controller) startTask(ctx context.Context, t *state.Task) (bool, error)
 	case err != nil:
 		return false, fmt.Errorf("start task %s: %w", t.ID, err)
 	default:
-		return c.updateTask(ctx, t, func(t *state.Task) { applyStatus(t, st) })
+		// The task may have existed already: one whose start a restart
+		// cut short is reported as it is now, stopped perhaps.
+		return c.recordStatus(ctx, t, st)
 	}
 	now := c.now()
 	return c.updateTask(ctx, t, func(t *state.Task) {
@@ -164,8 +166,8 @@ func (c *Controller) start(ctx context.Context, t *state.Task, td *ecs.TaskDefin
 // notices when it stopped on its own.
 func (c *Controller) observeTask(ctx context.Context, t *state.Task) (bool, error) {
 	st, err := c.driverOf(t).Inspect(ctx, t.ID)
-	now := c.now()
 	if errors.Is(err, runtime.ErrTaskNotFound) {
+		now := c.now()
 		return c.updateTask(ctx, t, func(t *state.Task) {
 			t.RequestStop(ecs.TaskStopCodeTaskFailedToStart, "Task is no longer known to the runtime", now)
 			t.LastStatus, t.Failed = state.TaskDeprovisioning, true
@@ -174,6 +176,13 @@ func (c *Controller) observeTask(ctx context.Context, t *state.Task) (bool, erro
 	if err != nil {
 		return false, fmt.Errorf("inspect task %s: %w", t.ID, err)
 	}
+	return c.recordStatus(ctx, t, st)
+}
+
+// recordStatus saves what the runtime reports of a task that should run;
+// one that stopped on its own is failed and goes to be deprovisioned.
+func (c *Controller) recordStatus(ctx context.Context, t *state.Task, st runtime.TaskStatus) (bool, error) {
+	now := c.now()
 	return c.updateTask(ctx, t, func(t *state.Task) {
 		applyStatus(t, st)
 		if st.State == runtime.StateStopped && t.DesiredStatus == state.TaskRunning {
