@@ -7,6 +7,7 @@ import (
 	"io"
 	"log"
 	"log/slog"
+	"net"
 	"net/http"
 	"sync"
 	"sync/atomic"
@@ -102,6 +103,8 @@ type Balancer struct {
 	buffers  *bufferPool
 	h1, h2   *http.Transport
 	hc1, hc2 *http.Client
+	// dialer connects the fast path to targets.
+	dialer *net.Dialer
 	// startedAt is when the traffic counters started (Metrics).
 	startedAt time.Time
 
@@ -143,9 +146,11 @@ func New(opts Options) *Balancer {
 		startedAt: time.Now().Round(0),
 	}
 	b.h1, b.h2 = newTransports(opts)
+	b.dialer = &net.Dialer{KeepAlive: 30 * time.Second}
 	b.hc1, b.hc2 = newHealthClients()
 	b.ctx, b.cancel = context.WithCancel(context.Background())
 	b.snap.Store(emptySnapshot())
+	b.checkers.Go(b.reapIdle)
 	return b
 }
 
@@ -273,6 +278,7 @@ func (b *Balancer) dropTarget(t *target, gen uint64) {
 	b.stopChecker(t)
 	t.drainTimer = nil
 	delete(b.targets, t.key)
+	t.pool.close()
 	b.log.Info("target deregistered", "targetGroup", t.groupARN, "target", t.addr, "inFlight", t.inFlight.Load())
 }
 
@@ -348,6 +354,9 @@ func (b *Balancer) Close(ctx context.Context) error {
 		<-drained
 	}
 	b.checkers.Wait()
+	for _, t := range b.liveTargets() {
+		t.pool.close()
+	}
 	b.h1.CloseIdleConnections()
 	b.h2.CloseIdleConnections()
 	return err

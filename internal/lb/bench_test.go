@@ -1,10 +1,14 @@
 package lb
 
 import (
+	"bufio"
+	"bytes"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
+	"strings"
 	"testing"
 )
 
@@ -118,4 +122,79 @@ func BenchmarkProxy(b *testing.B) {
 			}
 		}
 	})
+}
+
+// BenchmarkFastPath measures the proxy alone: the client and the target
+// speak raw HTTP/1.1 over keep-alive connections and allocate nothing
+// per request, so the allocations reported are the load balancer's.
+func BenchmarkFastPath(b *testing.B) {
+	const answer = "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 33\r\n\r\nhello from the benchmark backend\n"
+	rt := newRawTargetLoop(b, answer)
+	bal := newTestBalancer(b, Options{})
+	mustApply(b, bal, oneListener(1, forwardTo("g"), group("g", rt)))
+	addr := strings.TrimPrefix(listenerURL(b, bal, "l1"), "http://")
+	req := []byte("GET / HTTP/1.1\r\nHost: bench\r\nUser-Agent: bench\r\nAccept: */*\r\n\r\n")
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			b.Error(err)
+			return
+		}
+		defer c.Close()
+		br := bufio.NewReader(c)
+		var head []byte
+		for pb.Next() {
+			if _, err := c.Write(req); err != nil {
+				b.Error(err)
+				return
+			}
+			if head, err = readHead(br, head[:0], 1<<16); err != nil {
+				b.Error(err)
+				return
+			}
+			if !bytes.HasPrefix(head, []byte("HTTP/1.1 200 ")) {
+				b.Errorf("answer %q", head)
+				return
+			}
+			if _, err := br.Discard(33); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+}
+
+// newRawTargetLoop is a keep-alive target that answers every request
+// with answer, allocating nothing per request.
+func newRawTargetLoop(t testing.TB, answer string) Target {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	out := []byte(answer)
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				br := bufio.NewReader(c)
+				var head []byte
+				var err error
+				for {
+					if head, err = readHead(br, head[:0], 1<<16); err != nil {
+						return
+					}
+					if _, err := c.Write(out); err != nil {
+						return
+					}
+				}
+			}()
+		}
+	}()
+	return hostPort(ln.Addr().String())
 }

@@ -51,24 +51,60 @@ func compileCondition(c Condition) condition {
 	return cc
 }
 
+// routeReq is what rule conditions read of a request; the net/http
+// path's *http.Request (as *stdReq) and the HTTP/1 fast path's parsed
+// request both provide it without allocating for the common fields.
+type routeReq interface {
+	// method is the request method.
+	method() string
+	// host is the Host header (with its port, if any).
+	host() string
+	// path is the request path, percent-decoded.
+	path() string
+	// rawQuery is the query string without '?', still encoded.
+	rawQuery() string
+	// headerValue returns the i-th value of the header with canonical
+	// name; ok is false past the last one.
+	headerValue(name string, i int) (v string, ok bool)
+}
+
+// stdReq is an *http.Request as rule conditions read it.
+type stdReq http.Request
+
+func (r *stdReq) method() string   { return r.Method }
+func (r *stdReq) host() string     { return r.Host }
+func (r *stdReq) path() string     { return r.URL.Path }
+func (r *stdReq) rawQuery() string { return r.URL.RawQuery }
+
+func (r *stdReq) headerValue(name string, i int) (string, bool) {
+	vs := r.Header[name]
+	if i >= len(vs) {
+		return "", false
+	}
+	return vs[i], true
+}
+
 // match reports whether r satisfies the condition.
-func (c *condition) match(r *http.Request) bool {
+func (c *condition) match(r routeReq) bool {
 	switch c.field {
 	case FieldPathPattern:
-		return c.anyMatch(r.URL.Path)
+		return c.anyMatch(r.path())
 	case FieldHostHeader:
-		return c.anyMatch(hostWithoutPort(r.Host))
+		return c.anyMatch(hostWithoutPort(r.host()))
 	case FieldHTTPRequestMethod:
-		return c.anyMatch(r.Method)
+		return c.anyMatch(r.method())
 	case FieldHTTPHeader:
-		for _, v := range r.Header[c.header] {
+		for i := 0; ; i++ {
+			v, ok := r.headerValue(c.header, i)
+			if !ok {
+				return false
+			}
 			if c.anyMatch(v) {
 				return true
 			}
 		}
-		return false
 	case FieldQueryString:
-		return c.matchQuery(r.URL.RawQuery)
+		return c.matchQuery(r.rawQuery())
 	}
 	return false
 }

@@ -25,11 +25,19 @@
 // current snapshot's listener says, so Apply changes a listener's
 // protocol or certificate without rebinding its port.
 //
-// Requests are proxied with net/http/httputil.ReverseProxy: HTTP/1.1
-// keep-alive on both sides, HTTP/2 from clients (h2 over TLS, h2c) and
-// h2c to HTTP2 target groups, Upgrade (WebSocket) passthrough,
-// X-Forwarded-For/-Proto/-Port, and a retry on another target of
-// idempotent requests whose connection was refused.
+// Plain HTTP/1.1 requests take a fast path (h1serve.go, h1forward.go)
+// that parses the request head itself, routes it, and writes it to a
+// pooled keep-alive connection to the target from the connection's own
+// goroutine, with no allocation per request: the load balancer's hot
+// path. Everything else is handed, with the bytes read so far, to the
+// listener's net/http server and proxied with
+// net/http/httputil.ReverseProxy: TLS, HTTP/2 from clients (h2 over TLS,
+// h2c), requests with a chunked body, Expect, Upgrade (WebSocket
+// passthrough), HTTP/1.0, unusual request targets or header syntax, and
+// requests for HTTP2 (h2c) target groups. Both paths add
+// X-Forwarded-For/-Proto/-Port, retry an idempotent request on another
+// target when the connection to its target was refused, and count
+// alike.
 //
 // Clients are bounded (limits.go): request headers to MaxHeaderBytes
 // (64 KB, else 431) within Options.ReadHeaderTimeout (30 s); a request

@@ -6,15 +6,20 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"sync"
 )
 
-// boundListener is a bound listener address and the HTTP server on it.
-// It lives as long as some Config has a listener on its address.
+// boundListener is a bound listener address, the fast path's
+// connections on it and the HTTP server the connections it does not
+// take are handed to. It lives as long as some Config has a listener on
+// its address.
 type boundListener struct {
 	address string // Listener.Address, the key in snapshots
 	ln      net.Listener
 	srv     *http.Server
-	done    chan struct{} // closed when Serve returns
+	handoff *handoff
+	conns   connSet
+	done    chan struct{} // closed when the accept loop and Serve return
 }
 
 // bind binds address and prepares its server; it does not serve yet.
@@ -35,28 +40,37 @@ func (b *Balancer) bind(address string) (*boundListener, error) {
 		IdleTimeout:       b.opts.IdleTimeout,
 		ErrorLog:          b.errorLog,
 	}
-	return &boundListener{address: address, ln: ln, srv: srv, done: make(chan struct{})}, nil
+	return &boundListener{address: address, ln: ln, srv: srv, handoff: newHandoff(ln.Addr()), done: make(chan struct{})}, nil
 }
 
 // serve starts accepting connections on bl.
 func (b *Balancer) serve(bl *boundListener) {
 	b.log.Info("listener bound", "address", bl.address, "bound", bl.ln.Addr().String())
-	go func() {
-		defer close(bl.done)
-		err := bl.srv.Serve(bl.ln)
+	var wg sync.WaitGroup
+	wg.Go(func() { b.acceptLoop(bl) })
+	wg.Go(func() {
+		err := bl.srv.Serve(bl.handoff)
 		if err != nil && !errors.Is(err, http.ErrServerClosed) && !errors.Is(err, net.ErrClosed) {
 			b.log.Error("listener stopped", "address", bl.address, "error", err)
 		}
+	})
+	go func() {
+		wg.Wait()
+		close(bl.done)
 	}()
 }
 
 // shutdown stops accepting and waits for in-flight requests until ctx
 // ends, then cuts the remaining connections.
 func (bl *boundListener) shutdown(ctx context.Context) error {
+	_ = bl.ln.Close()
+	fast := make(chan error, 1)
+	go func() { fast <- bl.conns.drain(ctx) }()
 	err := bl.srv.Shutdown(ctx)
 	if err != nil {
 		bl.srv.Close()
 	}
+	err = errors.Join(err, <-fast)
 	<-bl.done
 	if err != nil {
 		return fmt.Errorf("listener %s: %w", bl.address, err)

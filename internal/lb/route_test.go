@@ -2,8 +2,10 @@ package lb
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 )
 
@@ -32,6 +34,19 @@ func routeConfig() Config {
 			},
 		}},
 	}
+}
+
+// rawHead writes r's head as a client sends it, with header names in
+// lower case (as HTTP/2 clients and some HTTP/1 ones send them).
+func rawHead(r *http.Request) string {
+	var sb strings.Builder
+	fmt.Fprintf(&sb, "%s %s HTTP/1.1\r\nHost: %s\r\n", r.Method, r.URL.RequestURI(), r.Host)
+	for k, vs := range r.Header {
+		for _, v := range vs {
+			fmt.Fprintf(&sb, "%s: %s\r\n", strings.ToLower(k), v)
+		}
+	}
+	return sb.String() + "\r\n"
 }
 
 func TestRouteRules(t *testing.T) {
@@ -78,6 +93,7 @@ func TestRouteRules(t *testing.T) {
 		{name: "method exact", method: "GET", url: "/", want: "default"},
 		{name: "glob", url: "/img/ab.png", want: "glob"},
 		{name: "glob length", url: "/img/abc.png", want: "default"},
+		{name: "path decoded", url: "/api/%75sers", want: "api"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -92,12 +108,18 @@ func TestRouteRules(t *testing.T) {
 			for k, v := range tt.header {
 				r.Header[k] = v
 			}
-			a := l.route(r)
-			if a.fixed == nil {
-				t.Fatal("matched a forward action")
+			// net/http's request and the fast path's route alike.
+			var fast request
+			if !fast.parse([]byte(rawHead(r))) {
+				t.Fatalf("the fast path does not take %q", rawHead(r))
 			}
-			if got := string(a.fixed.body); got != tt.want {
-				t.Errorf("matched %q, want %q", got, tt.want)
+			for _, a := range []*action{l.route(r), l.routeBy(&fast)} {
+				if a.fixed == nil {
+					t.Fatal("matched a forward action")
+				}
+				if got := string(a.fixed.body); got != tt.want {
+					t.Errorf("matched %q, want %q", got, tt.want)
+				}
 			}
 		})
 	}

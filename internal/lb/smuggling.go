@@ -4,11 +4,13 @@ import "net/http"
 
 // Request smuggling defences.
 //
-// A request is framed once, by net/http's server, and forwarded by
-// httputil.ReverseProxy, which writes a new request to the target with
-// its own framing (Content-Length, or chunked when the length is
-// unknown): a target cannot see a request boundary other than the one
-// the listener parsed. net/http's server refuses what cannot be framed
+// A request is framed once, and forwarded with framing the load balancer
+// writes: a target cannot see a request boundary other than the one the
+// listener parsed. The HTTP/1.1 fast path frames only the unambiguous
+// case (no Transfer-Encoding, at most one Content-Length of digits, one
+// valid Host, plain field syntax, see h1parse.go); it hands every other
+// request, unread bytes and all, to net/http's server, so that the
+// rules below are net/http's. That server refuses what cannot be framed
 // unambiguously:
 //
 //   - several Content-Length fields of different values, or one that is

@@ -198,7 +198,10 @@ func (f *fixedResponse) write(w http.ResponseWriter) {
 
 // route returns the action of the first rule, by priority, whose
 // conditions all match r, or the listener's default action.
-func (l *listenerSnap) route(r *http.Request) *action {
+func (l *listenerSnap) route(r *http.Request) *action { return l.routeBy((*stdReq)(r)) }
+
+// routeBy is route for any request the conditions can read.
+func (l *listenerSnap) routeBy(r routeReq) *action {
 	for i := range l.rules {
 		if l.rules[i].matches(r) {
 			return l.rules[i].action
@@ -208,7 +211,7 @@ func (l *listenerSnap) route(r *http.Request) *action {
 }
 
 // matches reports whether every condition of the rule matches r.
-func (r *rule) matches(req *http.Request) bool {
+func (r *rule) matches(req routeReq) bool {
 	for i := range r.conditions {
 		if !r.conditions[i].match(req) {
 			return false

@@ -46,6 +46,9 @@ type target struct {
 	drainTimer *time.Timer
 	stopCheck  context.CancelFunc
 
+	// pool holds the fast path's idle connections to the target.
+	pool connPool
+
 	requests atomic.Uint64
 	inFlight atomic.Int64
 	resp2xx  atomic.Uint64

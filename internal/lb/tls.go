@@ -4,7 +4,6 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
-	"net"
 	"slices"
 
 	"github.com/cutover/cutover/internal/certs"
@@ -194,28 +193,5 @@ func (b *Balancer) bindListener(address string) (*boundListener, error) {
 	if bl.srv.Protocols != nil {
 		bl.srv.Protocols.SetHTTP2(true)
 	}
-	bl.ln = &protocolListener{Listener: bl.ln, b: b, address: address}
 	return bl, nil
-}
-
-// protocolListener wraps the connections of an HTTPS listener's address
-// in TLS. The handshake happens in the http.Server's connection
-// goroutine, bounded by its read header timeout.
-type protocolListener struct {
-	net.Listener
-	b       *Balancer
-	address string
-}
-
-// Accept returns the next connection, as a *tls.Conn when the listener
-// on the address is HTTPS.
-func (l *protocolListener) Accept() (net.Conn, error) {
-	c, err := l.Listener.Accept()
-	if err != nil {
-		return nil, err
-	}
-	if ls := l.b.snap.Load().listeners[l.address]; ls != nil && ls.tls != nil {
-		return tls.Server(c, ls.tls), nil
-	}
-	return c, nil
 }
