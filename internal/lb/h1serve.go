@@ -88,7 +88,7 @@ func (c *replayConn) CloseWrite() error {
 // Connection states for shutdown.
 const (
 	connActive int32 = iota // reading or serving a request
-	connIdle                // waiting for the next request
+	connIdle                // waiting for a request
 	connClosed              // closed by shutdown while idle
 )
 
@@ -136,6 +136,9 @@ func (b *Balancer) acceptLoop(bl *boundListener) {
 			continue
 		}
 		c := &h1conn{b: b, bl: bl, nc: nc}
+		// Waiting for a request, even the first, a connection is idle:
+		// a shutdown closes it at once.
+		c.state.Store(connIdle)
 		if !bl.conns.add(c) {
 			_ = nc.Close()
 			continue
@@ -158,16 +161,11 @@ func (c *h1conn) serve() {
 			_ = c.nc.Close()
 		}
 	}()
-	for first := true; ; first = false {
-		if !first {
-			if !c.state.CompareAndSwap(connActive, connIdle) {
-				return
-			}
-			_ = c.nc.SetReadDeadline(time.Now().Add(b.opts.IdleTimeout))
-			_, err := c.br.Peek(1)
-			if !c.state.CompareAndSwap(connIdle, connActive) || err != nil {
-				return
-			}
+	for wait := b.opts.ReadHeaderTimeout; ; wait = b.opts.IdleTimeout {
+		_ = c.nc.SetReadDeadline(time.Now().Add(wait))
+		_, err := c.br.Peek(1)
+		if !c.state.CompareAndSwap(connIdle, connActive) || err != nil {
+			return
 		}
 		_ = c.nc.SetReadDeadline(time.Now().Add(b.opts.ReadHeaderTimeout))
 		if c.afterPost {
@@ -180,7 +178,6 @@ func (c *h1conn) serve() {
 			}
 			_, _ = c.br.Discard(n)
 		}
-		var err error
 		c.head, err = readHead(c.br, c.head[:0], fastHeadLimit)
 		if err != nil && !errors.Is(err, errHeadTooLarge) {
 			return
@@ -197,7 +194,7 @@ func (c *h1conn) serve() {
 		case outcomeClose:
 			return
 		}
-		if c.bl.conns.shuttingDown() {
+		if c.bl.conns.shuttingDown() || !c.state.CompareAndSwap(connActive, connIdle) {
 			return
 		}
 	}
