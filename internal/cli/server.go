@@ -21,6 +21,7 @@ func serverFlags(stderr io.Writer) (fs *flag.FlagSet, cfg *server.Config, level 
 	cfg = &server.Config{}
 	fs.StringVar(&cfg.Listen, "listen", "127.0.0.1:7400", "address of the API endpoint (ECS API, /healthz)")
 	fs.StringVar(&cfg.DataDir, "data-dir", "./.cutover", "directory for the state store and task files")
+	fs.StringVar(&cfg.Store, "store", "", "state store: a PostgreSQL URL (postgres://user@host/db; the password from PGPASSWORD or ~/.pgpass rather than the URL, see docs/stores.md); default: the embedded store in --data-dir")
 	fs.StringVar(&cfg.Region, "region", "us-east-1", "AWS region used in ARNs")
 	fs.StringVar(&cfg.AccountID, "account-id", "000000000000", "AWS account ID used in ARNs")
 	fs.StringVar(&cfg.Runtime, "runtime", state.RuntimeProcess, "runtime of the tasks of clusters without the "+state.RuntimeTag+" tag: "+strings.Join(state.Runtimes, " or "))

@@ -24,7 +24,6 @@ import (
 	"github.com/cutover/cutover/internal/runtime/process"
 	"github.com/cutover/cutover/internal/state"
 	"github.com/cutover/cutover/internal/store"
-	"github.com/cutover/cutover/internal/store/bolt"
 )
 
 // Config is the server's configuration.
@@ -32,7 +31,11 @@ type Config struct {
 	// Listen is the address of the API endpoint.
 	Listen string
 	// DataDir holds the store and the runtime's task directories.
-	DataDir   string
+	DataDir string
+	// Store, optional, names the store: a postgres:// (or
+	// postgresql://) URL for PostgreSQL; empty for the embedded store,
+	// state.db in DataDir (see openStore).
+	Store     string
 	Region    string
 	AccountID string
 	// Runtime names the runtime of the tasks of clusters without the
@@ -78,7 +81,7 @@ func Run(ctx context.Context, cfg Config) error {
 	if err := checkExposure(cfg.Listen, keys != nil, cfg.Insecure); err != nil {
 		return err
 	}
-	st, err := bolt.Open(filepath.Join(cfg.DataDir, "state.db"), 5*time.Second)
+	st, err := openStore(ctx, cfg)
 	if err != nil {
 		return err
 	}

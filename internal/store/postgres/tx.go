@@ -1,0 +1,200 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
+
+	"github.com/cutover/cutover/internal/store"
+)
+
+// Keys go to the server as []byte, never as string: pgx would send a
+// string as bytea's text form, in which a backslash is an escape.
+const (
+	sqlGet    = `SELECT value FROM cutover_kv WHERE tbl = $1 AND key = $2`
+	sqlPut    = `INSERT INTO cutover_kv (tbl, key, value) VALUES ($1, $2, $3) ON CONFLICT (tbl, key) DO UPDATE SET value = excluded.value`
+	sqlDelete = `DELETE FROM cutover_kv WHERE tbl = $1 AND key = $2`
+	sqlNext   = `INSERT INTO cutover_sequences AS s (tbl, value) VALUES ($1, 1) ON CONFLICT (tbl) DO UPDATE SET value = s.value + 1 RETURNING value`
+)
+
+// Scan reads a table in pages, each a range of the primary key's index
+// after the last key of the page before: memory stays bounded by a page
+// for any table size. Pages grow from firstPage to maxPage, so that a
+// scan stopped after a few keys reads few rows.
+const (
+	firstPage = 128
+	maxPage   = 1024
+)
+
+// sqlScan[inclusive][bounded] is a page's query: its lower bound $2 is
+// inclusive (the prefix itself) or exclusive (after, then the last key
+// read); bounded scans stop below $4, the first key past the prefix.
+var sqlScan = func() (q [2][2]string) {
+	for i, lower := range []string{">", ">="} {
+		for j, upper := range []string{"", " AND key < $4"} {
+			q[i][j] = `SELECT key, value FROM cutover_kv WHERE tbl = $1 AND key ` + lower + ` $2` + upper + ` ORDER BY key LIMIT $3`
+		}
+	}
+	return q
+}()
+
+// tx is a store.Tx on a PostgreSQL transaction. Its statements use the
+// context of the View or Update that made it.
+type tx struct {
+	ctx      context.Context
+	pg       pgx.Tx
+	readOnly bool
+}
+
+// Get implements store.Tx.
+func (t *tx) Get(table, key string) ([]byte, error) {
+	var v []byte
+	err := t.pg.QueryRow(t.ctx, sqlGet, table, []byte(key)).Scan(&v)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, store.ErrNotFound
+	}
+	if err != nil {
+		return nil, wrapError("get "+quoteKey(table, key), err)
+	}
+	return v, nil
+}
+
+// Put implements store.Tx. pgx encodes value before Exec returns, so the
+// caller may reuse it.
+func (t *tx) Put(table, key string, value []byte) error {
+	if t.readOnly {
+		return store.ErrReadOnly
+	}
+	if value == nil {
+		value = []byte{} // nil would be NULL
+	}
+	if _, err := t.pg.Exec(t.ctx, sqlPut, table, []byte(key), value); err != nil {
+		return wrapError("put "+quoteKey(table, key), err)
+	}
+	return nil
+}
+
+// Delete implements store.Tx.
+func (t *tx) Delete(table, key string) error {
+	if t.readOnly {
+		return store.ErrReadOnly
+	}
+	if _, err := t.pg.Exec(t.ctx, sqlDelete, table, []byte(key)); err != nil {
+		return wrapError("delete "+quoteKey(table, key), err)
+	}
+	return nil
+}
+
+// NextSequence implements store.Tx. The sequence's row stays locked
+// until the transaction ends, which the write lock makes moot.
+func (t *tx) NextSequence(table string) (uint64, error) {
+	if t.readOnly {
+		return 0, store.ErrReadOnly
+	}
+	var n int64
+	if err := t.pg.QueryRow(t.ctx, sqlNext, table).Scan(&n); err != nil {
+		return 0, wrapError(fmt.Sprintf("next sequence of %s", table), err)
+	}
+	return uint64(n), nil
+}
+
+// Scan implements store.Tx. Its pages are separate statements: in a View
+// they share the transaction's snapshot; in an Update no other write
+// can commit between them (the write lock), and fn may not write to the
+// table scanned.
+func (t *tx) Scan(table, prefix, after string, fn func(string, []byte) error) error {
+	from, inclusive := []byte(prefix), true
+	if after != "" && after >= prefix {
+		from, inclusive = []byte(after), false
+	}
+	end := prefixEnd(prefix)
+	var p page
+	for limit := firstPage; ; limit = min(2*limit, maxPage) {
+		if err := t.readPage(&p, table, from, inclusive, end, limit); err != nil {
+			return wrapError(fmt.Sprintf("scan %s from %q", table, from), err)
+		}
+		for i, k := range p.keys {
+			if err := fn(k, p.values[i]); err != nil {
+				if errors.Is(err, store.ErrStop) {
+					return nil
+				}
+				return err
+			}
+		}
+		if len(p.keys) < limit {
+			return nil
+		}
+		from, inclusive = []byte(p.keys[len(p.keys)-1]), false
+	}
+}
+
+// page is one page of a scan. Its keys share one string (copied from
+// kbuf); its values share vbuf, reused by the next page, since fn may
+// not keep them.
+type page struct {
+	keys   []string
+	values [][]byte
+	kbuf   []byte
+	vbuf   []byte
+	ends   [][2]int
+}
+
+// readPage reads up to limit rows of table from `from` on, and below end
+// unless end is nil, into p.
+func (t *tx) readPage(p *page, table string, from []byte, inclusive bool, end []byte, limit int) error {
+	args := []any{table, from, limit}
+	bounded := 0
+	if end != nil {
+		args, bounded = append(args, end), 1
+	}
+	in := 0
+	if inclusive {
+		in = 1
+	}
+	rows, err := t.pg.Query(t.ctx, sqlScan[in][bounded], args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	p.kbuf, p.vbuf, p.ends = p.kbuf[:0], p.vbuf[:0], p.ends[:0]
+	// DriverBytes points into pgx's read buffer, valid until Next; they
+	// are declared once, so that passing them to Scan allocates once.
+	var k, v pgtype.DriverBytes
+	dst := []any{&k, &v}
+	for rows.Next() {
+		if err := rows.Scan(dst...); err != nil {
+			return err
+		}
+		p.kbuf = append(p.kbuf, k...)
+		p.vbuf = append(p.vbuf, v...)
+		p.ends = append(p.ends, [2]int{len(p.kbuf), len(p.vbuf)})
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	all := string(p.kbuf)
+	p.keys, p.values = p.keys[:0], p.values[:0]
+	var k0, v0 int
+	for _, e := range p.ends {
+		p.keys = append(p.keys, all[k0:e[0]])
+		p.values = append(p.values, p.vbuf[v0:e[1]:e[1]])
+		k0, v0 = e[0], e[1]
+	}
+	return nil
+}
+
+// prefixEnd returns the least key greater than every key that starts
+// with prefix, or nil when there is none (prefix is empty or all 0xff).
+func prefixEnd(prefix string) []byte {
+	b := []byte(prefix)
+	for i := len(b) - 1; i >= 0; i-- {
+		if b[i] < 0xff {
+			b[i]++
+			return b[:i+1]
+		}
+	}
+	return nil
+}
