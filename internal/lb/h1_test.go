@@ -189,3 +189,34 @@ func oneShotClient(t testing.TB) *http.Client {
 	t.Cleanup(tr.CloseIdleConnections)
 	return &http.Client{Transport: tr, Timeout: 10 * time.Second}
 }
+
+// TestAlive: an idle connection is alive until its peer closes it or
+// sends bytes nobody asked for.
+func TestAlive(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	peers := make(chan net.Conn, 1)
+	go func() {
+		c, err := ln.Accept()
+		if err == nil {
+			peers <- c
+		}
+	}()
+	c, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	peer := <-peers
+	if !alive(c) {
+		t.Fatal("an open idle connection is not alive")
+	}
+	_, _ = peer.Write([]byte("x"))
+	eventually(t, "stray bytes to make it not alive", func() bool { return !alive(c) })
+	_, _ = c.Read(make([]byte, 1))
+	peer.Close()
+	eventually(t, "the peer's close to make it not alive", func() bool { return !alive(c) })
+}

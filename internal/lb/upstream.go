@@ -3,6 +3,7 @@ package lb
 import (
 	"bufio"
 	"context"
+	"errors"
 	"net"
 	"sync"
 	"syscall"
@@ -115,8 +116,11 @@ func alive(c net.Conn) bool {
 	open := false
 	err = raw.Read(func(fd uintptr) bool {
 		var b [1]byte
-		n, _, err := syscall.Recvfrom(int(fd), b[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
-		open = n < 0 && (err == syscall.EAGAIN || err == syscall.EWOULDBLOCK)
+		// Nothing to read (EAGAIN) is the only good answer: 0 bytes is
+		// the target's close, and bytes nobody asked for mean the
+		// connection is out of step.
+		_, _, err := syscall.Recvfrom(int(fd), b[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
+		open = errors.Is(err, syscall.EAGAIN)
 		return true
 	})
 	return err == nil && open
