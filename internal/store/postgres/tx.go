@@ -1,6 +1,7 @@
 package postgres
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -132,15 +133,21 @@ func (t *tx) Scan(table, prefix, after string, fn func(string, []byte) error) er
 }
 
 // page is one page of a scan. Its keys share one string (copied from
-// kbuf); its values share vbuf, reused by the next page, since fn may
-// not keep them.
+// kbuf); its values are copied into chunks that the next page reuses,
+// since fn may not keep them: a scan allocates about its largest page,
+// once.
 type page struct {
 	keys   []string
 	values [][]byte
 	kbuf   []byte
-	vbuf   []byte
-	ends   [][2]int
+	kends  []int
+	chunks [][]byte
+	chunk  int // the chunk being filled
 }
+
+// chunkSize is the size of a page's value chunks; a larger value gets
+// an allocation of its own.
+const chunkSize = 64 << 10
 
 // readPage reads up to limit rows of table from `from` on, and below end
 // unless end is nil, into p.
@@ -159,7 +166,7 @@ func (t *tx) readPage(p *page, table string, from []byte, inclusive bool, end []
 		return err
 	}
 	defer rows.Close()
-	p.kbuf, p.vbuf, p.ends = p.kbuf[:0], p.vbuf[:0], p.ends[:0]
+	p.reset()
 	// DriverBytes points into pgx's read buffer, valid until Next; they
 	// are declared once, so that passing them to Scan allocates once.
 	var k, v pgtype.DriverBytes
@@ -169,21 +176,51 @@ func (t *tx) readPage(p *page, table string, from []byte, inclusive bool, end []
 			return err
 		}
 		p.kbuf = append(p.kbuf, k...)
-		p.vbuf = append(p.vbuf, v...)
-		p.ends = append(p.ends, [2]int{len(p.kbuf), len(p.vbuf)})
+		p.kends = append(p.kends, len(p.kbuf))
+		p.values = append(p.values, p.copyValue(v))
 	}
 	if err := rows.Err(); err != nil {
 		return err
 	}
 	all := string(p.kbuf)
-	p.keys, p.values = p.keys[:0], p.values[:0]
-	var k0, v0 int
-	for _, e := range p.ends {
-		p.keys = append(p.keys, all[k0:e[0]])
-		p.values = append(p.values, p.vbuf[v0:e[1]:e[1]])
-		k0, v0 = e[0], e[1]
+	k0 := 0
+	for _, e := range p.kends {
+		p.keys = append(p.keys, all[k0:e])
+		k0 = e
 	}
 	return nil
+}
+
+// reset empties p for the next page, keeping its buffers.
+func (p *page) reset() {
+	p.keys, p.values, p.kbuf, p.kends = p.keys[:0], p.values[:0], p.kbuf[:0], p.kends[:0]
+	p.chunk = 0
+	if len(p.chunks) > 0 {
+		p.chunks[0] = p.chunks[0][:0]
+	}
+}
+
+// copyValue copies v into p's chunks and returns the copy, capped so
+// that appending to it cannot overwrite the next value.
+func (p *page) copyValue(v []byte) []byte {
+	if len(v) > chunkSize {
+		return bytes.Clone(v)
+	}
+	for {
+		if p.chunk == len(p.chunks) {
+			p.chunks = append(p.chunks, make([]byte, 0, chunkSize))
+		}
+		c := p.chunks[p.chunk]
+		if n := len(c); n+len(v) <= cap(c) {
+			c = append(c, v...)
+			p.chunks[p.chunk] = c
+			return c[n:len(c):len(c)]
+		}
+		p.chunk++
+		if p.chunk < len(p.chunks) {
+			p.chunks[p.chunk] = p.chunks[p.chunk][:0]
+		}
+	}
 }
 
 // prefixEnd returns the least key greater than every key that starts
