@@ -118,7 +118,13 @@ func Start() (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	dir, err := os.MkdirTemp("", "cutover-pgtest-")
+	// As root, under /tmp: the postgres user must reach the directory,
+	// which a root-only $TMPDIR would not let it.
+	base := ""
+	if os.Geteuid() == 0 {
+		base = "/tmp"
+	}
+	dir, err := os.MkdirTemp(base, "cutover-pgtest-")
 	if err != nil {
 		return nil, err
 	}
