@@ -22,7 +22,7 @@ mkdir -p "$LOGDIR"
 child=
 # Stop the benchmark running when this script is interrupted; each
 # benchmark's own trap then stops what it started.
-trap '[ -n "$child" ] && kill "$child" 2>/dev/null; wait 2>/dev/null; exit 130' INT TERM
+trap '[ -n "$child" ] && { kill "$child" 2>/dev/null || true; }; wait 2>/dev/null; exit 130' INT TERM
 
 # benchmarks prints "NAME COMMAND..." for each benchmark found, the load
 # balancer's first, then the other scripts, then the Go commands.

@@ -45,19 +45,22 @@ CUTOVER_BIN=${CUTOVER_BIN:-}
 CUTOVER_REV=${CUTOVER_REV:-}
 
 work=$(mktemp -d /tmp/bench-lb.XXXXXX)
-pids=()
+pids=()  # the servers, running until the end
+wrk_pid= # the wrk run in progress
 
 # cleanup stops every process this script started, then removes its
-# scratch directory, which it keeps when the script failed.
+# scratch directory, which it keeps when the script failed (not when
+# it was interrupted).
 cleanup() {
 	local rc=$? p
+	[ -n "$wrk_pid" ] && { kill "$wrk_pid" 2>/dev/null || true; }
 	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
 	for p in "${pids[@]}"; do
 		for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
 		kill -KILL "$p" 2>/dev/null || true
 	done
 	wait 2>/dev/null || true
-	if ((rc == 0)); then rm -rf "$work"; else log "logs kept in $work"; fi
+	if ((rc == 0 || rc == 130)); then rm -rf "$work"; else log "logs kept in $work"; fi
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -76,8 +79,9 @@ ensure_tools() {
 	command -v caddy >/dev/null || pkgs+=(caddy)
 	if ! command -v nginx >/dev/null && ! [ -x /usr/sbin/nginx ]; then pkgs+=(nginx); fi
 	((${#pkgs[@]} == 0)) && return 0
-	[ "$(id -u)" = 0 ] && command -v apt-get >/dev/null ||
+	if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null; then
 		die "missing ${pkgs[*]}: install them (Debian: apt-get install ${pkgs[*]})"
+	fi
 	log "installing ${pkgs[*]} from Debian"
 	apt-get update -qq
 	# nginx-light (bookworm) is the lean build; later releases only have nginx.
@@ -267,12 +271,23 @@ weighted_split() {
 			END { if (b + g) printf "%.1f%% of %d", 100 * g / (b + g), b + g; else print "n/a" }'
 }
 
+# run_wrk ARGS...: runs wrk in the background and waits for it, so that
+# a signal to this script is handled at once, not when wrk is done.
+run_wrk() {
+	wrk "$@" &
+	wrk_pid=$!
+	local rc=0
+	wait "$wrk_pid" || rc=$?
+	wrk_pid=
+	return "$rc"
+}
+
 # measure NAME ROUND: warms up, then runs wrk against NAME and appends
 # "NAME ROUND rps p50_ms p99_ms non2xx socket_errors" to $work/raw.
 measure() {
 	local name=$1 round=$2 url="http://127.0.0.1:${port[$1]}/"
-	wrk -t"$THREADS" -c"$CONNS" -d"$WARMUP" "$url" >/dev/null 2>&1 || true
-	wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" --latency "$url" >"$work/wrk-$name-$round.txt" 2>&1 || true
+	run_wrk -t"$THREADS" -c"$CONNS" -d"$WARMUP" "$url" >/dev/null 2>&1 || true
+	run_wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" --latency "$url" >"$work/wrk-$name-$round.txt" 2>&1 || true
 	awk -v name="$name" -v round="$round" '
 		function ms(v, u) { u = v; sub(/^[0-9.]+/, "", u); v += 0
 			return u == "us" ? v / 1000 : u == "s" ? v * 1000 : u == "m" ? v * 60000 : v }
