@@ -117,14 +117,22 @@ func (s *Store) Update(ctx context.Context, fn func(store.Tx) error) error {
 	if err != nil {
 		return err
 	}
+	// Deferred, so that a panic in fn (which an HTTP server recovers)
+	// does not leave the transaction open, and with it the write lock
+	// held for every server on the database.
+	committed := false
+	defer func() {
+		if !committed {
+			rollback(ctx, ptx)
+		}
+	}()
 	if err := fn(&tx{ctx: ctx, pg: ptx}); err != nil {
-		rollback(ctx, ptx)
 		return err // fn's own error, unchanged
 	}
 	if err := ptx.Commit(context.WithoutCancel(ctx)); err != nil {
-		rollback(ctx, ptx)
 		return wrapError(fmt.Sprintf("commit to PostgreSQL at %s", s.where), err)
 	}
+	committed = true
 	return nil
 }
 

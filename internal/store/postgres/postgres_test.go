@@ -346,3 +346,34 @@ func TestReadOnlyServer(t *testing.T) {
 		t.Fatalf("write to a read-only server: %v, want ErrDiskReadOnly", err)
 	}
 }
+
+// A panic in an Update's fn, recovered by the caller as an HTTP server
+// does, rolls the transaction back and releases the write lock: the
+// next writes, of this store and of another on the database, go on.
+func TestPanicReleasesWriteLock(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	u := pgtest.NewDatabase(t)
+	a, b := open(t, u), open(t, u)
+	func() {
+		defer func() {
+			if recover() == nil {
+				t.Fatal("the panic did not reach the caller")
+			}
+		}()
+		_ = a.Update(ctx, func(tx store.Tx) error {
+			if err := tx.Put("t", "k", []byte("from the panicking fn")); err != nil {
+				return err
+			}
+			panic("boom")
+		})
+	}()
+	for _, s := range []store.Store{a, b} {
+		if err := s.Update(ctx, func(tx store.Tx) error { return tx.Put("t", "other", []byte("v")) }); err != nil {
+			t.Fatalf("write after a panic: %v", err)
+		}
+	}
+	if err := a.View(ctx, func(tx store.Tx) error { _, err := tx.Get("t", "k"); return err }); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("the panicking fn's write: %v, want it rolled back", err)
+	}
+}
