@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -25,6 +26,8 @@ const (
 	// rollbackTimeout bounds the rollback of a transaction that will not
 	// commit; past it the connection is dropped, which rolls back too.
 	rollbackTimeout = 5 * time.Second
+	// maxConns is the pool's size unless the URL sets pool_max_conns.
+	maxConns = 16
 	// lockClass is the first key of the store's advisory lock ("cutv");
 	// the second is the schema's hash (schemaKey).
 	lockClass int32 = 0x63757476
@@ -54,6 +57,12 @@ func Open(ctx context.Context, url string) (*Store, error) {
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
 		return nil, fmt.Errorf("parse the PostgreSQL URL: %w", err) // pgconn redacts the password
+	}
+	// pgxpool's default, four connections (or one per CPU), would queue
+	// the API's reads, which bolt serves all at once. The URL's
+	// pool_max_conns, if any, stands.
+	if !strings.Contains(url, "pool_max_conns") {
+		cfg.MaxConns = maxConns
 	}
 	cc := cfg.ConnConfig
 	if cc.ConnectTimeout == 0 {
