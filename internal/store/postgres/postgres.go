@@ -74,8 +74,11 @@ func Open(ctx context.Context, url string) (*Store, error) {
 		cc.RuntimeParams["synchronous_commit"] = "on"
 	}
 	host := cc.Host
-	if len(cc.Fallbacks) > 1 {
-		host += ",…"
+	for _, f := range cc.Fallbacks { // also TLS-or-not variants of the same host
+		if f.Host != cc.Host {
+			host += ",…" // several hosts: errors say which one failed
+			break
+		}
 	}
 	s := &Store{
 		where:  fmt.Sprintf("%s:%d/%s", host, cc.Port, cc.Database),
