@@ -30,7 +30,8 @@ import (
 type Config struct {
 	// Listen is the address of the API endpoint.
 	Listen string
-	// DataDir holds the store and the runtime's task directories.
+	// DataDir holds the embedded store (unless Store names another) and
+	// the runtime's task directories.
 	DataDir string
 	// Store, optional, names the store: a postgres:// (or
 	// postgresql://) URL for PostgreSQL; empty for the embedded store,
