@@ -49,3 +49,27 @@ type Tx interface {
 	// does not commit, the number may be handed out again.
 	NextSequence(table string) (uint64, error)
 }
+
+// Batcher is a Store that commits concurrent writes together: the calls
+// that arrive while a commit is under way share the next transaction and
+// its disk sync, so that a hundred writers pay for a few syncs rather
+// than a hundred. A lone call commits at once, as Update does.
+type Batcher interface {
+	// Batch is Update for an fn that may be called more than once: when
+	// another call of the batch fails, the transaction is rolled back and
+	// the others run again without it (the failing one alone). fn must
+	// therefore change nothing outside the transaction that a second
+	// call would get wrong. Its guarantees are Update's: if fn returns
+	// nil, what it wrote is durable before Batch returns; if fn returns
+	// an error, nothing it wrote is kept and that error is returned.
+	Batch(ctx context.Context, fn func(Tx) error) error
+}
+
+// Batch runs fn with st's Batch when st is a Batcher, else with Update.
+// fn may be called more than once.
+func Batch(ctx context.Context, st Store, fn func(Tx) error) error {
+	if b, ok := st.(Batcher); ok {
+		return b.Batch(ctx, fn)
+	}
+	return st.Update(ctx, fn)
+}

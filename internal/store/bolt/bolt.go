@@ -32,6 +32,12 @@ type Store struct {
 	closed bool
 	// triedRW is when a reopen was last tried.
 	triedRW time.Time
+
+	// bmu guards the Batch calls waiting for a batch (batch.go), and
+	// whether one of them leads.
+	bmu     sync.Mutex
+	queue   []*batchCall
+	leading bool
 }
 
 // Open opens (creating if needed) the database file path. It waits up to

@@ -66,6 +66,35 @@ func Bench(b *testing.B, open func(b *testing.B) store.Store) {
 		}
 	})
 
+	// Many writers at once, as when a hundred deployments' hooks answer
+	// together: each commit on its own, then through store.Batch, which
+	// shares commits on a backend that is a store.Batcher.
+	for _, mode := range []string{"Update", "Batch"} {
+		b.Run("PutCommitConcurrent/"+mode, func(b *testing.B) {
+			s := open(b)
+			b.ReportAllocs()
+			b.SetParallelism(16)
+			b.RunParallel(func(pb *testing.PB) {
+				i := 0
+				for pb.Next() {
+					key := fmt.Sprintf("svc/%06d", i%benchRecords)
+					i++
+					put := func(tx store.Tx) error { return tx.Put("bench", key, value) }
+					var err error
+					if mode == "Batch" {
+						err = store.Batch(ctx, s, put)
+					} else {
+						err = s.Update(ctx, put)
+					}
+					if err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			})
+		})
+	}
+
 	b.Run(fmt.Sprintf("Scan%d", benchRecords), func(b *testing.B) {
 		s := filled(b)
 		b.ReportAllocs()

@@ -241,6 +241,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store, reopen func(t *testi
 		}
 	})
 
+	runBatch(t, open)
+
 	if reopen != nil {
 		t.Run("Persists", func(t *testing.T) {
 			s := open(t)
