@@ -269,11 +269,27 @@ func (t Tx) PutTask(tk *Task) error {
 	if err := store.PutJSON(t.Tx, tableTasks, key, tk); err != nil {
 		return err
 	}
+	if old == nil {
+		if err := t.indexTask(LastPart(tk.ClusterArn), tk); err != nil {
+			return err
+		}
+	}
 	return t.taskEvents(old, tk)
 }
 
-// DeleteTask removes a task record.
-func (t Tx) DeleteTask(cluster, id string) error { return t.Delete(tableTasks, taskKey(cluster, id)) }
+// DeleteTask removes a task record and its entry in its service's index.
+func (t Tx) DeleteTask(cluster, id string) error {
+	old, err := getOld[Task](t, tableTasks, taskKey(cluster, id), "task")
+	if err != nil {
+		return err
+	}
+	if old != nil && old.ServiceName != "" {
+		if err := t.Delete(tableServiceTasks, serviceTaskKey(cluster, old.ServiceName, id)); err != nil {
+			return err
+		}
+	}
+	return t.Delete(tableTasks, taskKey(cluster, id))
+}
 
 // Tasks calls fn for each task of cluster (every cluster when cluster is
 // empty) whose ID sorts after `after`, in ID order.
@@ -307,4 +323,10 @@ func View(ctx context.Context, st store.Store, fn func(Tx) error) error {
 // Update runs fn in a write transaction of st.
 func Update(ctx context.Context, st store.Store, fn func(Tx) error) error {
 	return st.Update(ctx, func(tx store.Tx) error { return fn(Tx{Tx: tx}) })
+}
+
+// Batch runs fn in a write transaction of st that concurrent Batch
+// calls may share (store.Batch): fn may be called more than once.
+func Batch(ctx context.Context, st store.Store, fn func(Tx) error) error {
+	return store.Batch(ctx, st, func(tx store.Tx) error { return fn(Tx{Tx: tx}) })
 }
