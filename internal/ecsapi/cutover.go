@@ -241,10 +241,7 @@ func detailTasks(tx state.Tx, d *deploy.Deployment, cluster, service string) ([]
 		revs[s.Arn] = true
 	}
 	out, targets := []cutoverapi.Task{}, map[string][]state.TaskTarget{}
-	err := tx.Tasks(cluster, "", func(t *state.Task) error {
-		if t.ServiceName != service {
-			return nil
-		}
+	err := tx.ServiceTasks(cluster, service, func(t *state.Task) error {
 		stopped := t.LastStatus == state.TaskStopped
 		if stopped && (!revs[t.Revision] || ecs.TimeValue(t.StoppedAt).Before(d.CreatedAt)) {
 			return nil

@@ -23,8 +23,8 @@ func (a *API) renderService(tx state.Tx, svc *state.Service, include []ecs.Servi
 	counts := map[string]*revisionTasks{}
 	var order []string
 	var running, pending int32
-	err := tx.Tasks(cluster, "", func(t *state.Task) error {
-		if t.ServiceName != svc.ServiceName || t.LastStatus == state.TaskStopped {
+	err := tx.ServiceTasks(cluster, svc.ServiceName, func(t *state.Task) error {
+		if t.LastStatus == state.TaskStopped {
 			return nil
 		}
 		rc := counts[t.Revision]

@@ -190,9 +190,12 @@ func (a *API) view(ctx context.Context, fn func(state.Tx) error) error {
 }
 
 // update runs fn in a write transaction and wakes the controller once
-// it has committed.
+// it has committed. Concurrent calls share commits (state.Batch), so fn
+// may run more than once: it must leave nothing outside the transaction
+// that a second run would get wrong (every caller reads what it changes
+// from the transaction and only assigns its results).
 func (a *API) update(ctx context.Context, fn func(state.Tx) error) error {
-	err := state.Update(ctx, a.store, fn)
+	err := state.Batch(ctx, a.store, fn)
 	if err == nil {
 		a.changed()
 	}

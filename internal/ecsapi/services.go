@@ -281,8 +281,8 @@ func (a *API) deployRevision(tx state.Tx, svc *state.Service, td *ecs.TaskDefini
 	// The sources are whatever runs now: after an interrupted deployment,
 	// possibly several revisions.
 	seen := map[string]bool{}
-	err = tx.Tasks(cluster, "", func(t *state.Task) error {
-		if t.ServiceName == svc.ServiceName && t.DesiredStatus == state.TaskRunning && !seen[t.Revision] {
+	err = tx.ServiceTasks(cluster, svc.ServiceName, func(t *state.Task) error {
+		if t.DesiredStatus == state.TaskRunning && !seen[t.Revision] {
 			seen[t.Revision] = true
 			d.Sources = append(d.Sources, deploy.RevisionCounts{Arn: t.Revision})
 		}

@@ -99,7 +99,19 @@ func (a *API) listTasks(ctx context.Context, req *ecs.ListTasksRequest) (*ecs.Li
 		if none {
 			return nil
 		}
-		return tx.Tasks(c.ClusterName, after, func(t *state.Task) error {
+		// A service's tasks come from its index, in the same ID order.
+		tasks := func(fn func(*state.Task) error) error { return tx.Tasks(c.ClusterName, after, fn) }
+		if req.ServiceName != "" {
+			tasks = func(fn func(*state.Task) error) error {
+				return tx.ServiceTasks(c.ClusterName, service, func(t *state.Task) error {
+					if t.ID <= after {
+						return nil
+					}
+					return fn(t)
+				})
+			}
+		}
+		return tasks(func(t *state.Task) error {
 			switch {
 			case t.DesiredStatus != desired,
 				req.ServiceName != "" && t.ServiceName != service,
