@@ -36,6 +36,9 @@ type Config struct {
 	Certificates state.CertificateFiles
 	// Hooks invokes lifecycle hooks; nil fails every invoked hook.
 	Hooks HookInvoker
+	// PassDone, optional, is called after each pass with how long it
+	// took (for metrics and the scale benchmark). It must not block.
+	PassDone func(took time.Duration)
 }
 
 // Controller reconciles stored state with the runtime. Create it with New.
@@ -48,7 +51,13 @@ type Controller struct {
 	now            func() time.Time
 	interval       time.Duration
 	wake           chan struct{}
-	passes         int
+	// dueWake says that the alarm for due services went off (due.go).
+	dueWake chan struct{}
+	passes  int
+	// revs caches what passes need of each (immutable) revision.
+	revs revisionCache
+	// indexed is set once the store indexes each service's tasks.
+	indexed bool
 
 	dataPlane DataPlane
 	lbAddress string
@@ -56,7 +65,8 @@ type Controller struct {
 	// plane is what the data plane served at the last sync (nil before).
 	plane *dataPlaneView
 
-	hooks HookInvoker
+	hooks    HookInvoker
+	passDone func(time.Duration)
 	// wg tracks hook invocations; dispatched says which attempt of each
 	// hook run was started last (by "deployment|hookId").
 	wg         sync.WaitGroup
@@ -65,15 +75,24 @@ type Controller struct {
 	// alarm wakes the controller at alarmAt.
 	alarm   *time.Timer
 	alarmAt time.Time
+	// due says when each service has something to do next (see
+	// due.go); nextDue is the earliest of those times.
+	due     map[serviceKey]time.Time
+	nextDue time.Time
+	// seen is what the last task sync read of each task, by
+	// "cluster/id" (tasks.go); only the pass's goroutine uses it.
+	seen map[string]seenTask
+	// steady remembers the services a pass may leave alone (steady.go).
+	steady map[serviceKey]steadyService
 }
 
 // New returns a controller; call Run to start it.
 func New(cfg Config) *Controller {
 	c := &Controller{
 		store: cfg.Store, drivers: cfg.Drivers, defaultRuntime: cfg.DefaultRuntime, arns: cfg.ARNs, log: cfg.Logger,
-		now: cfg.Now, interval: cfg.Interval, wake: make(chan struct{}, 1),
+		now: cfg.Now, interval: cfg.Interval, wake: make(chan struct{}, 1), dueWake: make(chan struct{}, 1),
 		dataPlane: cfg.DataPlane, lbAddress: cfg.LBAddress, certs: cfg.Certificates,
-		hooks: cfg.Hooks, dispatched: map[string]*dispatch{},
+		hooks: cfg.Hooks, passDone: cfg.PassDone, dispatched: map[string]*dispatch{}, due: map[serviceKey]time.Time{}, steady: map[serviceKey]steadyService{},
 	}
 	if c.log == nil {
 		c.log = slog.New(slog.DiscardHandler)
@@ -121,7 +140,10 @@ func (c *Controller) wakeAt(t time.Time) {
 			c.alarm = nil
 		}
 		c.mu.Unlock()
-		c.Wake()
+		select {
+		case c.dueWake <- struct{}{}:
+		default:
+		}
 	})
 	c.alarm = alarm // under c.mu, before the timer can look
 }
@@ -134,11 +156,19 @@ func (c *Controller) Run(ctx context.Context) {
 	defer c.wg.Wait()
 	for {
 		c.Pass(ctx)
+	wait:
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
 		case <-c.wake:
+		case <-c.dueWake:
+			// Only some services are due (a hook's callback, say): they
+			// are reconciled alone, and a whole pass follows only if
+			// that changed something (tasks to start or stop).
+			if !c.runDue(ctx) {
+				goto wait
+			}
 		}
 	}
 }
@@ -150,6 +180,18 @@ const housekeepingEvery = 20
 // Pass runs one reconciliation pass. Errors are logged, not returned:
 // whatever failed is retried by the next pass.
 func (c *Controller) Pass(ctx context.Context) {
+	if c.passDone != nil {
+		start := time.Now()
+		defer func() { c.passDone(time.Since(start)) }()
+	}
+	if !c.indexed {
+		// A store from before the index: fill it once (the API and the
+		// passes read correctly without it, only slower).
+		err := state.IndexServiceTasks(ctx, c.store)
+		if c.indexed = err == nil; err != nil && ctx.Err() == nil {
+			c.log.Error("index tasks by service", "err", err)
+		}
+	}
 	if c.passes%housekeepingEvery == 0 {
 		if err := c.sweepOrphans(ctx); err != nil && ctx.Err() == nil {
 			c.log.Error("sweep orphaned tasks", "err", err)
@@ -160,6 +202,7 @@ func (c *Controller) Pass(ctx context.Context) {
 		c.forgetDispatches()
 	}
 	c.passes++
+	c.runDue(ctx)
 	if err := c.syncDataPlane(ctx); err != nil && ctx.Err() == nil {
 		// Without a fresh view of the data plane nothing counts as
 		// healthy behind it and no shift is seen done: deployments wait.

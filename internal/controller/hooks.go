@@ -43,13 +43,20 @@ func (c *Controller) invoke(ctx context.Context, invs []deploy.Invocation) {
 		c.dispatched[key] = r
 		c.mu.Unlock()
 		c.wg.Go(func() {
-			stored := c.runInvocation(ctx, inv)
+			stored, svc := c.runInvocation(ctx, inv)
 			c.mu.Lock()
 			r.busy = false
 			if !stored {
 				r.attempt-- // not answered: the next pass may try it again
 			}
 			c.mu.Unlock()
+			if k, ok := serviceOf(svc); ok && stored {
+				// The service is planned again at once, not when a pass
+				// gets to it: that plan moves the deployment on or sets
+				// the callback's alarm.
+				c.dueAt(k, c.now())
+				return
+			}
 			c.Wake()
 		})
 	}
@@ -68,20 +75,26 @@ func (c *Controller) forgetDispatches() {
 }
 
 // runInvocation invokes a hook and stores the reply, reporting whether it
-// was stored (or found no longer awaited).
-func (c *Controller) runInvocation(ctx context.Context, inv deploy.Invocation) bool {
+// was stored (or found no longer awaited) and the ARN of the deployment's
+// service.
+func (c *Controller) runInvocation(ctx context.Context, inv deploy.Invocation) (bool, string) {
 	log := c.log.With("deployment", inv.Deployment, "hook", inv.HookID, "stage", inv.Event.LifecycleStage, "attempt", inv.Attempt+1)
 	start := time.Now()
 	body, invokeErr := c.callHook(ctx, inv)
 	if ctx.Err() != nil {
-		return false // shutting down: the run stays due and is invoked after a restart
+		return false, "" // shutting down: the run stays due and is invoked after a restart
 	}
 	log.Info("lifecycle hook invoked", "target", inv.Target, "took", time.Since(start).Round(time.Millisecond), "err", invokeErr)
-	err := state.Update(ctx, c.store, func(tx state.Tx) error {
+	var svc string
+	// Hooks answer together (a hundred deployments' callbacks fall due
+	// at once): their replies share commits. The function only reads and
+	// writes the transaction, so it may run more than once.
+	err := state.Batch(ctx, c.store, func(tx state.Tx) error {
 		d, err := tx.Deployment(inv.Deployment)
 		if err != nil {
 			return err
 		}
+		svc = d.ServiceArn
 		err = d.Answer(inv, body, invokeErr, c.now())
 		if errors.Is(err, deploy.ErrHookNotAwaiting) || errors.Is(err, deploy.ErrHookNotFound) {
 			log.Info("lifecycle hook reply ignored", "reason", err)
@@ -95,7 +108,7 @@ func (c *Controller) runInvocation(ctx context.Context, inv deploy.Invocation) b
 	if err != nil && ctx.Err() == nil {
 		log.Error("record lifecycle hook reply", "err", err)
 	}
-	return err == nil
+	return err == nil, svc
 }
 
 // callHook invokes the hook, never past the hook's expiry.

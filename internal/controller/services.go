@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -19,13 +20,12 @@ import (
 // reconcileServices runs the deploy engine for every service that is
 // not INACTIVE and reports whether any of them changed.
 func (c *Controller) reconcileServices(ctx context.Context) bool {
-	type key struct{ cluster, name string }
-	var keys []key
+	// The keys only: a steady service is not decoded (steady.go), and
+	// reconcileService leaves INACTIVE ones alone.
+	var keys []serviceKey
 	err := state.View(ctx, c.store, func(tx state.Tx) error {
-		return tx.Services("", "", func(s *state.Service) error {
-			if s.Status != state.ServiceInactive {
-				keys = append(keys, key{state.LastPart(s.ClusterArn), s.ServiceName})
-			}
+		return tx.ServiceKeys(func(cluster, name string) error {
+			keys = append(keys, serviceKey{cluster, name})
 			return nil
 		})
 	})
@@ -33,14 +33,17 @@ func (c *Controller) reconcileServices(ctx context.Context) bool {
 		c.log.Error("list services", "err", err)
 		return false
 	}
+	var mu sync.Mutex
 	changed := false
-	for _, k := range keys {
+	forEach(keys, func() { c.runDue(ctx) }, func(k serviceKey) {
 		ch, err := c.reconcileService(ctx, k.cluster, k.name)
 		if err != nil && ctx.Err() == nil {
 			c.log.Error("reconcile service", "cluster", k.cluster, "service", k.name, "err", err)
 		}
+		mu.Lock()
 		changed = changed || ch
-	}
+		mu.Unlock()
+	})
 	return changed
 }
 
@@ -50,12 +53,22 @@ func (c *Controller) reconcileServices(ctx context.Context) bool {
 // Hook invocations start once the plan that asks for them is stored.
 func (c *Controller) reconcileService(ctx context.Context, cluster, name string) (bool, error) {
 	var sp *servicePass
-	err := c.store.View(ctx, func(tx store.Tx) (err error) {
-		sp, err = c.planService(state.Tx{Tx: tx}, cluster, name)
-		return err
+	k := serviceKey{cluster, name}
+	err := state.View(ctx, c.store, func(tx state.Tx) (err error) {
+		if steady, err := c.stillSteady(tx, k); steady || err != nil {
+			return err
+		}
+		if sp, err = c.planService(tx, cluster, name); err != nil {
+			return err
+		}
+		return c.rememberSteady(tx, k, sp)
 	})
 	if err != nil {
+		c.forgetSteady(k)
 		return false, err
+	}
+	if sp == nil || sp.svc.Status == state.ServiceInactive {
+		return false, nil // steady and unchanged since, or gone
 	}
 	if c.dataPlane != nil && c.plane == nil && len(sp.svc.LoadBalancers) > 0 {
 		// Without the data plane's view no target counts as healthy: the
@@ -67,7 +80,9 @@ func (c *Controller) reconcileService(ctx context.Context, cluster, name string)
 	}
 	changed := sp.changed()
 	if changed {
-		err = state.Update(ctx, c.store, func(tx state.Tx) (err error) {
+		// Services reconciled together share commits: planning again
+		// inside the transaction makes the function safe to run twice.
+		err = state.Batch(ctx, c.store, func(tx state.Tx) (err error) {
 			if sp, err = c.planService(tx, cluster, name); err != nil || !sp.changed() {
 				return err
 			}
@@ -76,9 +91,15 @@ func (c *Controller) reconcileService(ctx context.Context, cluster, name string)
 		if err != nil {
 			return false, err
 		}
+		if len(sp.plan.Weights) > 0 {
+			// New weights reach the data plane at the start of a pass, and
+			// the engine moves on once it sees them served: that pass runs
+			// now, not at the next tick (a rollback's flip waits for it).
+			c.Wake()
+		}
 	}
 	c.invoke(ctx, sp.plan.Invoke)
-	c.wakeAt(sp.plan.WakeAt)
+	c.dueAt(serviceKey{cluster, name}, sp.plan.WakeAt)
 	return changed, nil
 }
 
@@ -97,6 +118,9 @@ func (c *Controller) planService(tx state.Tx, cluster, name string) (*servicePas
 		return nil, err
 	}
 	sp := &servicePass{svc: svc, tasks: map[string]*state.Task{}}
+	if svc.Status == state.ServiceInactive {
+		return sp, nil // nothing to plan: reconcileService leaves it alone
+	}
 	in := deploy.Input{
 		Now:              c.now(),
 		ServiceName:      name,
@@ -132,18 +156,17 @@ func (c *Controller) planService(tx state.Tx, cluster, name string) (*servicePas
 	groupOf := func(rev string) (string, error) {
 		g, ok := groups[rev]
 		if !ok && rev != "" {
-			r, err := tx.Revision(rev)
+			b, err := c.revs.balancing(tx, rev)
 			if err != nil {
 				return "", err
 			}
-			g = r.TargetGroup()
+			g = b.group
 			groups[rev] = g
 		}
 		return g, nil
 	}
-	err = tx.Tasks(cluster, "", func(t *state.Task) error {
+	err = tx.ServiceTasks(cluster, name, func(t *state.Task) error {
 		switch {
-		case t.ServiceName != name:
 		case t.LastStatus != state.TaskStopped:
 			group, err := groupOf(t.Revision)
 			if err != nil {

@@ -17,20 +17,22 @@ func (c *Controller) registerTargets(ctx context.Context, t *state.Task) (bool, 
 	if t.Revision == "" || len(t.Targets) > 0 {
 		return false, nil
 	}
+	if l, ok := c.revs.lookup(t.Revision); ok && l.group == "" {
+		return false, nil // no load balancer: no transaction on every pass
+	}
 	var target *state.TaskTarget
 	err := c.store.View(ctx, func(stx store.Tx) error {
-		rev, err := state.Tx{Tx: stx}.Revision(t.Revision)
-		if err != nil || rev.TargetGroup() == "" {
+		l, err := c.revs.balancing(state.Tx{Tx: stx}, t.Revision)
+		if err != nil || l.group == "" {
 			return err
 		}
-		l := rev.LoadBalancers[0]
 		for _, ct := range t.Containers {
-			if ct.Name != l.ContainerName {
+			if ct.Name != l.container {
 				continue
 			}
 			for _, b := range ct.NetworkBindings {
-				if ecs.Int32Value(b.ContainerPort) == ecs.Int32Value(l.ContainerPort) {
-					target = &state.TaskTarget{Group: rev.TargetGroup(), Host: b.BindIP, Port: int(ecs.Int32Value(b.HostPort))}
+				if ecs.Int32Value(b.ContainerPort) == l.port {
+					target = &state.TaskTarget{Group: l.group, Host: b.BindIP, Port: int(ecs.Int32Value(b.HostPort))}
 				}
 			}
 		}

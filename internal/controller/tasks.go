@@ -6,8 +6,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"reflect"
 	"slices"
 	"strconv"
+	"sync"
 
 	"github.com/cutover/cutover/internal/ecs"
 	"github.com/cutover/cutover/internal/runtime"
@@ -19,19 +21,33 @@ import (
 // through its lifecycle.
 func (c *Controller) syncTasks(ctx context.Context) {
 	var live []*state.Task
+	seen := make(map[string]seenTask, len(c.seen))
 	err := state.View(ctx, c.store, func(tx state.Tx) error {
-		return tx.Tasks("", "", func(t *state.Task) error {
-			if t.LastStatus != state.TaskStopped {
-				live = append(live, t)
+		return tx.TaskDigests(func(cluster, id string, digest uint64, decode func() (*state.Task, error)) error {
+			key := cluster + "/" + id
+			s, ok := c.seen[key]
+			if !ok || s.digest != digest {
+				t, err := decode()
+				if err != nil {
+					return err
+				}
+				s = seenTask{digest: digest, task: t}
+			}
+			seen[key] = s
+			if s.task.LastStatus != state.TaskStopped {
+				live = append(live, s.task)
 			}
 			return nil
 		})
 	})
 	if err != nil {
-		c.log.Error("list tasks", "err", err)
+		if ctx.Err() == nil {
+			c.log.Error("list tasks", "err", err)
+		}
 		return
 	}
-	for _, t := range live {
+	var mu sync.Mutex
+	forEach(live, func() { c.runDue(ctx) }, func(t *state.Task) {
 		// A task walks through the steps that need no waiting in one go.
 		for range 6 {
 			progressed, err := c.stepTask(ctx, t)
@@ -39,13 +55,28 @@ func (c *Controller) syncTasks(ctx context.Context) {
 				if ctx.Err() == nil {
 					c.log.Error("sync task", "task", t.TaskArn, "err", err)
 				}
+				// *t may hold changes that were not stored: the next
+				// pass decodes the task afresh.
+				mu.Lock()
+				delete(seen, state.LastPart(t.ClusterArn)+"/"+t.ID)
+				mu.Unlock()
 				break
 			}
 			if !progressed {
 				break
 			}
 		}
-	}
+	})
+	c.seen = seen
+}
+
+// seenTask is a task as the last pass left it, and the digest of its
+// stored bytes when that pass read it. While the digest stays the same,
+// the record has not changed and the pass's copy stands for it: a steady
+// task is not decoded on every pass. A step that fails drops the copy.
+type seenTask struct {
+	digest uint64
+	task   *state.Task
 }
 
 // stepTask does the next step of a task's lifecycle and reports whether
@@ -199,24 +230,26 @@ func (c *Controller) recordStatus(ctx context.Context, t *state.Task, st runtime
 // updateTask applies fn to the stored task and saves it if fn changed
 // anything, refreshing *t. fn is tried on *t first: most passes change
 // nothing, and then no write transaction (and no disk sync) is made. It
-// reports whether the task's lastStatus changed.
+// reports whether the task's lastStatus changed. When it returns an
+// error, *t may hold fn's changes without their being stored.
 func (c *Controller) updateTask(ctx context.Context, t *state.Task, fn func(*state.Task)) (bool, error) {
-	if changed, err := changes(*t, fn); err != nil || !changed {
+	if changed, err := changes(t, fn); err != nil || !changed {
 		return false, err
 	}
 	var progressed bool
-	err := state.Update(ctx, c.store, func(tx state.Tx) error {
+	// Tasks stepped together share commits; the function only reads and
+	// writes the transaction and *t, so it may run more than once.
+	err := state.Batch(ctx, c.store, func(tx state.Tx) error {
 		cur, err := tx.Task(state.LastPart(t.ClusterArn), t.ID)
 		if err != nil {
 			return err
 		}
 		status := cur.LastStatus
-		changed, err := changes(*cur, fn)
+		changed, err := changes(cur, fn)
 		if err != nil || !changed {
 			*t = *cur
 			return err
 		}
-		fn(cur)
 		if progressed = cur.LastStatus != status; progressed {
 			cur.Touch()
 		}
@@ -226,19 +259,30 @@ func (c *Controller) updateTask(ctx context.Context, t *state.Task, fn func(*sta
 	return progressed, err
 }
 
-// changes reports whether fn changes a deep copy of t (t is untouched).
-func changes(t state.Task, fn func(*state.Task)) (bool, error) {
-	before, err := json.Marshal(&t)
+// changes applies fn to t and reports whether that changed t as stored
+// (its JSON). It used to apply fn to a deep copy made by a JSON round
+// trip and compare encodings, which at a thousand services was a third
+// of the controller's CPU. Now what fn may change is copied (the record
+// and its containers: fn assigns fields and replaces what they point
+// to, it never writes through a pointer it found) and compared with
+// reflect.DeepEqual; only when that sees a difference are the JSON forms
+// compared, since a nil and an empty slice differ to DeepEqual and not
+// once stored. Applying fn to t itself is safe because updateTask either
+// finds nothing changed or replaces *t with the record it reads back in
+// its write transaction.
+func changes(t *state.Task, fn func(*state.Task)) (bool, error) {
+	before := *t
+	before.Containers = slices.Clone(t.Containers)
+	fn(t)
+	if reflect.DeepEqual(&before, t) {
+		return false, nil
+	}
+	b, err := json.Marshal(&before)
 	if err != nil {
 		return false, err
 	}
-	var c state.Task
-	if err := json.Unmarshal(before, &c); err != nil {
-		return false, err
-	}
-	fn(&c)
-	after, err := json.Marshal(&c)
-	return !bytes.Equal(before, after), err
+	a, err := json.Marshal(t)
+	return !bytes.Equal(b, a), err
 }
 
 // applyStatus copies what the runtime observed onto a task record.

@@ -1,0 +1,79 @@
+package controller
+
+import (
+	"context"
+	"time"
+
+	"github.com/cutover/cutover/internal/state"
+)
+
+// A hook's callback, the end of a bake time or a throttle is due at a
+// known time for one service. Waiting for the regular pass to reach that
+// service costs up to a whole pass, which grows with the number of
+// services and tasks (a pass over a thousand services takes hundreds of
+// milliseconds). So the controller remembers which service is due when,
+// and the pass handles due services between any two of its steps.
+
+// serviceKey names a service: its cluster and name.
+type serviceKey struct{ cluster, name string }
+
+// dueAt records that service k has something to do at t (by the
+// controller's clock) and sets the alarm that wakes the controller then.
+func (c *Controller) dueAt(k serviceKey, t time.Time) {
+	if t.IsZero() {
+		return
+	}
+	c.mu.Lock()
+	if old, ok := c.due[k]; !ok || t.Before(old) {
+		c.due[k] = t
+	}
+	if c.nextDue.IsZero() || t.Before(c.nextDue) {
+		c.nextDue = t
+	}
+	c.mu.Unlock()
+	c.wakeAt(t)
+}
+
+// takeDue returns the services due by now and forgets them.
+func (c *Controller) takeDue(now time.Time) []serviceKey {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.nextDue.IsZero() || c.nextDue.After(now) {
+		return nil
+	}
+	var keys []serviceKey
+	c.nextDue = time.Time{}
+	for k, t := range c.due {
+		if !t.After(now) {
+			keys = append(keys, k)
+			delete(c.due, k)
+		} else if c.nextDue.IsZero() || t.Before(c.nextDue) {
+			c.nextDue = t
+		}
+	}
+	return keys
+}
+
+// runDue reconciles the services that are due, if any, and reports
+// whether that changed any. The pass calls it between its steps; it is
+// cheap when nothing is due.
+func (c *Controller) runDue(ctx context.Context) bool {
+	changed := false
+	for _, k := range c.takeDue(c.now()) {
+		ch, err := c.reconcileService(ctx, k.cluster, k.name)
+		if err != nil && ctx.Err() == nil {
+			c.log.Error("reconcile due service", "cluster", k.cluster, "service", k.name, "err", err)
+		}
+		changed = changed || ch
+	}
+	return changed
+}
+
+// serviceOf returns the key of the service a service ARN names.
+func serviceOf(arn string) (serviceKey, bool) {
+	a, err := state.ParseARN(arn)
+	if err != nil || a.Type != "service" || len(a.Parts) != 2 {
+		return serviceKey{}, false
+	}
+	return serviceKey{a.Parts[0], a.Parts[1]}, true
+}
