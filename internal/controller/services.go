@@ -30,7 +30,9 @@ func (c *Controller) reconcileServices(ctx context.Context) bool {
 		})
 	})
 	if err != nil {
-		c.log.Error("list services", "err", err)
+		if ctx.Err() == nil {
+			c.log.Error("list services", "err", err)
+		}
 		return false
 	}
 	var mu sync.Mutex
