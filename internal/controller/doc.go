@@ -9,4 +9,14 @@
 // stops the tasks of each runtime that no record claims on it. Every step
 // is idempotent and works from persisted state alone, so a restarted
 // controller carries on where the last one stopped.
+//
+// A pass must stay cheap with a thousand services (bench/scale measures
+// it): tasks and services are stepped several at a time, their commits
+// shared (state.Batch); a service whose plan found it steady is skipped
+// while the digest of what it read is unchanged (steady.go), and a task
+// whose stored bytes are unchanged is not decoded again; a service with
+// something due at a known time (a hook's callback, the end of a bake)
+// is reconciled at that time, between any two steps of a pass or alone
+// when the controller is idle (due.go), rather than when a pass gets to
+// it.
 package controller
