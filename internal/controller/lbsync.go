@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"reflect"
+	"sync/atomic"
 
 	"github.com/cutover/cutover/internal/lb"
 	"github.com/cutover/cutover/internal/state"
@@ -27,12 +28,30 @@ var _ DataPlane = (*lb.Client)(nil)
 // so that versions keep growing across restarts of the control plane.
 const tableLBVersion = "lbversion"
 
+// versionBlock is how many configuration versions one step of the
+// tableLBVersion sequence reserves: block n is [n×versionBlock,
+// (n+1)×versionBlock). A push takes the next version of the block in
+// hand, so that it costs no write transaction (and no disk sync) of its
+// own; a rollback's flip is two pushes in a row. Blocks never overlap,
+// so versions still grow across restarts, which start a new block.
+const versionBlock = 1024
+
 // dataPlaneView is what the controller last read from the data plane.
 type dataPlaneView struct {
 	config lb.Config
 	// health maps target group ARN and target to its state.
 	health map[healthKey]lb.TargetHealth
+	// versions is the block of versions in hand, carried from one view
+	// to the next.
+	versions versionRange
+	// hurried is set once weights hurried a pass (movesOn), and cleared
+	// by the next push; carried from one view to the next. Services are
+	// reconciled concurrently: it is atomic.
+	hurried atomic.Bool
 }
+
+// versionRange is the reserved versions not used yet: [next, end).
+type versionRange struct{ next, end uint64 }
 
 type healthKey struct {
 	group string
@@ -63,31 +82,54 @@ func (c *Controller) syncDataPlane(ctx context.Context) error {
 		return fmt.Errorf("read data plane config: %w", err)
 	}
 	want.Version = served.Version
+	var versions versionRange
+	hurried := false
+	if c.plane != nil {
+		versions, hurried = c.plane.versions, c.plane.hurried.Load()
+	}
 	if !reflect.DeepEqual(normalize(want), normalize(served)) {
-		err = c.store.Update(ctx, func(tx store.Tx) error {
-			v, err := tx.NextSequence(tableLBVersion)
-			want.Version = max(v, served.Version+1)
-			return err
-		})
-		if err != nil {
+		if want.Version, err = c.nextVersion(ctx, &versions, served.Version); err != nil {
 			return err
 		}
 		if err := c.dataPlane.Apply(ctx, want); err != nil {
 			return fmt.Errorf("apply data plane config version %d: %w", want.Version, err)
 		}
 		c.log.Info("data plane configured", "version", want.Version)
-		served = want
+		served, hurried = want, false
 	}
 	health, err := c.dataPlane.Health(ctx)
 	if err != nil {
 		return fmt.Errorf("read target health: %w", err)
 	}
-	view := &dataPlaneView{config: served, health: make(map[healthKey]lb.TargetHealth, len(health))}
+	view := &dataPlaneView{config: served, health: make(map[healthKey]lb.TargetHealth, len(health)), versions: versions}
+	view.hurried.Store(hurried)
 	for _, h := range health {
 		view.health[healthKey{h.TargetGroupARN, h.Target.Host, h.Target.Port}] = h
 	}
 	c.plane = view
 	return nil
+}
+
+// nextVersion returns the version of the next configuration pushed to a
+// data plane that serves version served: the next one of r, once r holds
+// versions above served, reserving a new block when it does not.
+func (c *Controller) nextVersion(ctx context.Context, r *versionRange, served uint64) (uint64, error) {
+	if r.next <= served || r.next >= r.end {
+		err := c.store.Update(ctx, func(tx store.Tx) error {
+			n, err := tx.NextSequence(tableLBVersion)
+			r.next, r.end = n*versionBlock, (n+1)*versionBlock
+			return err
+		})
+		if err != nil {
+			*r = versionRange{}
+			return 0, fmt.Errorf("reserve data plane config versions: %w", err)
+		}
+	}
+	// A data plane ahead of every block (configured by hand, say) is
+	// still given a version above its own.
+	v := max(r.next, served+1)
+	r.next = v + 1
+	return v, nil
 }
 
 // normalize makes empty and nil slices compare equal.
@@ -99,4 +141,23 @@ func normalize(cfg lb.Config) lb.Config {
 		cfg.TargetGroups = nil
 	}
 	return cfg
+}
+
+// movesOn reports whether a stored plan leaves work for a pass right
+// after it, which then runs at once rather than at the next tick: new
+// weights reach the data plane at the start of a pass, and the engine
+// moves on once it sees them served; a deployment that changed stage or
+// status (a rollback begun) may have the next stage's work to do. A
+// rollback's flip is two such steps (the test listener, then
+// production). Neither spins: stages only move forward, and weights
+// hurry a pass only if one pushed something since they last did (should
+// the data plane serve them and the engine still ask, the tick paces it).
+func (c *Controller) movesOn(sp *servicePass) bool {
+	if len(sp.plan.Weights) > 0 {
+		if p := c.plane; p != nil && p.hurried.CompareAndSwap(false, true) {
+			return true
+		}
+	}
+	d, old := sp.plan.Deployment, sp.in.Deployment
+	return d != nil && old != nil && (d.Status != old.Status || d.Stage != old.Stage)
 }

@@ -93,10 +93,7 @@ func (c *Controller) reconcileService(ctx context.Context, cluster, name string)
 		if err != nil {
 			return false, err
 		}
-		if len(sp.plan.Weights) > 0 {
-			// New weights reach the data plane at the start of a pass, and
-			// the engine moves on once it sees them served: that pass runs
-			// now, not at the next tick (a rollback's flip waits for it).
+		if c.movesOn(sp) {
 			c.Wake()
 		}
 	}
