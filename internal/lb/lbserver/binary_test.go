@@ -123,6 +123,7 @@ func TestBinarySurvivesKill9(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitBody(t, "http://"+addr+"/", "served")
+	waitSaved(t, dir, 1) // saved after the push is answered
 
 	if err := first.cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)

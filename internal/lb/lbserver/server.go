@@ -38,7 +38,7 @@ type Options struct {
 	Balancer lb.Options
 	// retryInterval is how often a persisted configuration that could
 	// not be applied at startup is tried again, and an applied one that
-	// could not be persisted is saved again (default 1s).
+	// could not be saved is saved again (default 1s).
 	retryInterval time.Duration
 }
 
@@ -76,7 +76,10 @@ func Run(ctx context.Context, o Options) error {
 	}
 
 	b := lb.New(o.Balancer)
-	a := &admin{b: b, dir: o.Dir, log: o.Logger, ctx: ctx, every: o.retryInterval}
+	a := &admin{b: b, log: o.Logger, saver: newPersister(o.Dir, b.Config, o.retryInterval, o.Logger)}
+	saveCtx, stopSaving := context.WithCancel(ctx)
+	go a.saver.run(saveCtx)
+	defer func() { stopSaving(); <-a.saver.done }() // its last save included
 	if persisted {
 		if err := b.Apply(cfg); err != nil {
 			o.Logger.Error("apply persisted configuration; retrying", "version", cfg.Version, "error", err)

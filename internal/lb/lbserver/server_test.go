@@ -2,7 +2,6 @@ package lbserver
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"io"
 	"log/slog"
@@ -175,14 +174,7 @@ func TestAdminAPIAndRestart(t *testing.T) {
 		t.Errorf("GET /stats = %+v, %v", st, err)
 	}
 
-	var persisted lb.Config
-	data, err := os.ReadFile(filepath.Join(dir, configFile))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := json.Unmarshal(data, &persisted); err != nil || persisted.Version != 3 {
-		t.Fatalf("config.json holds version %d (%v), want 3", persisted.Version, err)
-	}
+	waitSaved(t, dir, 3)
 
 	if err := stop(); err != nil {
 		t.Fatalf("Run returned %v", err)
