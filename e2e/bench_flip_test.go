@@ -29,6 +29,7 @@ type reply struct {
 // with the version that answered it and when it was sent and received.
 type revisionClient struct {
 	stop    chan struct{}
+	once    sync.Once
 	wg      sync.WaitGroup
 	mu      sync.Mutex
 	replies []reply
@@ -72,9 +73,10 @@ func (rc *revisionClient) snapshot() []reply {
 	return append([]reply(nil), rc.replies...)
 }
 
-// finish stops the client and returns every reply.
+// finish stops the client and returns every reply. It may be called
+// more than once.
 func (rc *revisionClient) finish() []reply {
-	close(rc.stop)
+	rc.once.Do(func() { close(rc.stop) })
 	rc.wg.Wait()
 	return rc.snapshot()
 }
@@ -208,11 +210,7 @@ func flipOnce(t *testing.T, c *client.Client, prod string, k flipKind) (latency 
 	d, _ := untilDeployment(t, c, arn, "", 120*time.Second, k.held)
 
 	rc := startRevisionClient(prod, flipConns)
-	defer func() {
-		if requests == 0 {
-			rc.finish()
-		}
-	}()
+	defer rc.finish() // when the run fails half way
 	deadline := time.Now().Add(10 * time.Second)
 	for !flipped(rc.snapshot(), "v2", 200*time.Millisecond) {
 		if time.Now().After(deadline) {
