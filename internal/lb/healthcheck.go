@@ -48,12 +48,29 @@ func (b *Balancer) stopChecker(t *target) {
 	}
 }
 
+// Retries of a starting target's refused connections: the first comes
+// after startRetryMin, each next one twice as late, up to startRetryMax.
+const (
+	startRetryMin = 50 * time.Millisecond
+	startRetryMax = time.Second
+)
+
 // runChecker health-checks t every interval until ctx ends, feeding the
 // results to the state machine and refreshing the routing of t's group
 // whenever its verdict changes.
+//
+// A target is registered as soon as its task starts, usually before its
+// process listens. While it is still initial and has never answered, a
+// refused connection within the first interval is not counted but tried
+// again soon: the first check that counts comes when the target
+// listens, not an interval later, so a new task is healthy after
+// (healthy threshold − 1) intervals from then rather than from its
+// registration. A target that does not listen within the interval is
+// checked, and fails, as ELBv2 checks it.
 func (b *Balancer) runChecker(ctx context.Context, t *target) {
 	timer := time.NewTimer(0)
 	defer timer.Stop()
+	start, retry := time.Now(), startRetryMin
 	for {
 		select {
 		case <-ctx.Done():
@@ -66,13 +83,20 @@ func (b *Balancer) runChecker(ctx context.Context, t *target) {
 		if ctx.Err() != nil {
 			return
 		}
+		next := spec.hc.interval
+		if left := next - time.Since(start); res.outcome == probeFailed && left > 0 && t.starting() {
+			timer.Stop()
+			timer.Reset(min(retry, left))
+			retry = min(2*retry, startRetryMax)
+			continue
+		}
 		if t.observe(res, &spec.hc) {
 			h := t.health()
 			b.log.Info("target health changed", "targetGroup", t.groupARN, "target", t.addr, "state", h.state, "reason", h.reason)
 			b.refreshGroup(t.groupARN)
 		}
 		timer.Stop()
-		timer.Reset(spec.hc.interval)
+		timer.Reset(next)
 	}
 }
 

@@ -2,6 +2,7 @@ package lb
 
 import (
 	"io"
+	"net"
 	"net/http"
 	"sync/atomic"
 	"testing"
@@ -159,5 +160,42 @@ func TestRoutingFollowsHealth(t *testing.T) {
 	}
 	if seen["a"] == 0 || seen["b"] == 0 {
 		t.Errorf("fail-open spread = %v, want both targets", seen)
+	}
+}
+
+// TestStartingTargetIsCheckedWhenItListens: a target registered before
+// its process listens gets its first counted check once it listens, not
+// an interval later, and is healthy (healthy threshold − 1) intervals
+// after that.
+func TestStartingTargetIsCheckedWhenItListens(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close() // refused until the target listens
+	b := newTestBalancer(t, Options{})
+	tg := group("g", hostPort(addr))
+	tg.HealthCheck = fastHealthCheck()
+	tg.HealthCheck.Interval = time.Second
+	registered := time.Now()
+	mustApply(t, b, oneListener(1, forwardTo("g"), tg))
+
+	time.Sleep(300 * time.Millisecond)
+	if th, _ := healthOf(b, "g", hostPort(addr)); th.State != StateInitial || th.Reason != ReasonRegistrationInProgress {
+		t.Fatalf("refused while starting: %+v, want initial with no counted check", th)
+	}
+	ln, err = net.Listen("tcp", addr)
+	if err != nil {
+		t.Skipf("the port was taken meanwhile: %v", err)
+	}
+	srv := &http.Server{Handler: http.HandlerFunc(func(http.ResponseWriter, *http.Request) {})}
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Close() })
+	waitState(t, b, "g", hostPort(addr), StateHealthy, "")
+	// Checked at about 0.3 s and 1.3 s; an interval-late first check
+	// would make it 2 s.
+	if d := time.Since(registered); d > 1800*time.Millisecond {
+		t.Errorf("healthy %v after registration, want about 1.3 s", d)
 	}
 }

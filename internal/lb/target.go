@@ -97,6 +97,14 @@ func (t *target) healthy() bool {
 	return t.h.state == StateHealthy
 }
 
+// starting reports whether the target is initial and has never passed
+// or failed a counted health check.
+func (t *target) starting() bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.h.state == StateInitial && t.h.okRun == 0 && t.h.failRun == 0
+}
+
 // health returns the target's health-check state.
 func (t *target) health() health {
 	t.mu.Lock()
