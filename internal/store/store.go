@@ -5,7 +5,7 @@ import "context"
 // Store is a transactional, durable key-value store. Keys are grouped in
 // tables and kept in ascending byte order within a table. The control
 // plane keeps all of its state in one Store; backends are bolt (embedded,
-// the default) and, later, PostgreSQL. Every backend passes the
+// the default) and PostgreSQL (store/postgres). Every backend passes the
 // conformance suite in store/storetest.
 type Store interface {
 	// View runs fn in a read-only transaction that sees one consistent
