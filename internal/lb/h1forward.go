@@ -3,6 +3,7 @@ package lb
 import (
 	"bufio"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httputil"
@@ -154,7 +155,14 @@ func (c *h1conn) exchange(g *groupRoute, t *target) (outcome, error) {
 			return outcomeClose, nil
 		}
 		if err == nil {
-			return c.relay(g, t, uc, start), nil
+			// Past this point nothing is sent again: the target has
+			// begun to answer.
+			res, err := c.finalResponse(uc)
+			if err != nil {
+				_ = uc.c.Close()
+				return 0, err
+			}
+			return c.relay(g, t, uc, &res, start), nil
 		}
 		_ = uc.c.Close()
 		// A kept-alive connection the target closed meanwhile: a
@@ -259,37 +267,29 @@ func (c *h1conn) awaitResponse(uc *upConn, start time.Time) (gone bool, err erro
 	return <-watched, err
 }
 
-// relay reads the target's response from uc and passes it on, then
-// returns uc to t's pool if it can carry another request.
-func (c *h1conn) relay(g *groupRoute, t *target, uc *upConn, start time.Time) outcome {
-	var res response
-	var err error
+// finalResponse reads the target's response head, passing informational
+// answers (100, 103) on to the client as they come.
+func (c *h1conn) finalResponse(uc *upConn) (response, error) {
 	for {
-		if res, err = c.readResponse(uc); err != nil {
-			break
+		res, err := c.readResponse(uc)
+		switch {
+		case err != nil:
+			return res, err
+		case res.code == http.StatusSwitchingProtocols:
+			return res, errors.New("101 Switching Protocols to a request that asked for no upgrade")
+		case res.code >= 200:
+			return res, nil
 		}
-		if res.code >= 200 || res.code == http.StatusSwitchingProtocols {
-			break
-		}
-		// An informational answer (100, 103) goes to the client as it is.
 		c.writeHead(&res, false, false)
-		if err = c.bw.Flush(); err != nil {
-			_ = uc.c.Close()
-			return outcomeClose
+		if err := c.bw.Flush(); err != nil {
+			return res, fmt.Errorf("pass on an informational response: %w", err)
 		}
 	}
-	if err == nil && res.code == http.StatusSwitchingProtocols {
-		err = errors.New("101 Switching Protocols to a request that asked for no upgrade")
-	}
-	if err != nil {
-		_ = uc.c.Close()
-		t.errs.Add(1)
-		c.b.log.Warn("proxy error", "method", c.req.method(), "host", c.req.host(), "path", c.req.path(), "status", http.StatusBadGateway, "error", err)
-		g.m.elbError(http.StatusBadGateway)
-		g.lb.elbError(http.StatusBadGateway)
-		c.answer(http.StatusBadGateway, "502 Bad Gateway: the target did not answer properly\n", true)
-		return outcomeClose
-	}
+}
+
+// relay passes the response whose head is res on to the client, then
+// returns uc to t's pool if it can carry another request.
+func (c *h1conn) relay(g *groupRoute, t *target, uc *upConn, res *response, start time.Time) outcome {
 	_ = uc.c.SetReadDeadline(time.Time{})
 	end := time.Now()
 	d, sec := end.Sub(start), end.Unix()
@@ -299,7 +299,8 @@ func (c *h1conn) relay(g *groupRoute, t *target, uc *upConn, start time.Time) ou
 
 	noBody := string(c.req.methodB) == http.MethodHead || res.code == http.StatusNoContent || res.code == http.StatusNotModified
 	chunkOut := !noBody && (res.chunked || res.length < 0)
-	c.writeHead(&res, chunkOut, c.req.close)
+	c.writeHead(res, chunkOut, c.req.close)
+	var err error
 	switch {
 	case noBody:
 		err = c.bw.Flush()
