@@ -75,14 +75,8 @@ func (c *h1conn) serveRequest() outcome {
 // idempotent requests on another target when the connection cannot be
 // established, and passes the response back.
 func (c *h1conn) forward(g *groupRoute) outcome {
-	var tried [maxRetries + 1]*target
-	var lastErr error
-	for n := 0; n <= maxRetries; n++ {
-		t := g.pickTarget(tried[:n])
-		if t == nil {
-			break
-		}
-		tried[n] = t
+	lastErr := errNoTarget
+	for t := range g.attempts() {
 		t.requests.Add(1)
 		o, err := c.exchange(g, t)
 		if err == nil {
@@ -101,15 +95,8 @@ func (c *h1conn) forward(g *groupRoute) outcome {
 		}
 		c.b.log.Debug("retrying on another target", "targetGroup", g.arn, "target", t.addr, "error", err)
 	}
-	status, msg := http.StatusBadGateway, "502 Bad Gateway: the target did not answer properly\n"
-	var te interface{ Timeout() bool }
-	switch {
-	case lastErr == nil:
-		status, msg = http.StatusServiceUnavailable, "503 Service Unavailable: no target available\n"
-	case errors.As(lastErr, &te) && te.Timeout():
-		status, msg = http.StatusGatewayTimeout, "504 Gateway Timeout: the target did not answer in time\n"
-	}
-	if lastErr != nil {
+	status, msg := failureStatus(lastErr)
+	if !errors.Is(lastErr, errNoTarget) {
 		c.b.log.Warn("proxy error", "method", c.req.method(), "host", c.req.host(), "path", c.req.path(), "status", status, "error", lastErr)
 	}
 	g.m.elbError(status)

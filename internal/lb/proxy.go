@@ -71,20 +71,15 @@ var (
 // nothing and cuts the connection: a client that only closed its sending
 // side must not read a 502 the target did not cause.
 func (b *Balancer) proxyError(gr *groupRoute, w http.ResponseWriter, r *http.Request, err error) {
-	status, msg := http.StatusBadGateway, "502 Bad Gateway: the target did not answer properly\n"
-	var te interface{ Timeout() bool }
-	switch failed := clientBodyFailure(r); {
-	case failed == bodyTimeout:
+	switch clientBodyFailure(r) {
+	case bodyTimeout:
 		b.clientBodyError(gr, w, r, http.StatusRequestTimeout, "408 Request Timeout: the request body stopped coming\n", err)
 		return
-	case failed == bodyBroken:
+	case bodyBroken:
 		b.clientBodyError(gr, w, r, http.StatusBadRequest, "400 Bad Request: the request body is incomplete or malformed\n", err)
 		return
-	case errors.Is(err, errNoTarget):
-		status, msg = http.StatusServiceUnavailable, "503 Service Unavailable: no target available\n"
-	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &te) && te.Timeout():
-		status, msg = http.StatusGatewayTimeout, "504 Gateway Timeout: the target did not answer in time\n"
 	}
+	status, msg := failureStatus(err)
 	if r.Context().Err() != nil {
 		b.log.Debug("client went away", "method", r.Method, "path", r.URL.Path, "error", err)
 		gr.m.elbError(statusClientClosed)
@@ -95,6 +90,20 @@ func (b *Balancer) proxyError(gr *groupRoute, w http.ResponseWriter, r *http.Req
 	gr.m.elbError(status)
 	gr.lb.elbError(status)
 	writeStatus(w, status, msg)
+}
+
+// failureStatus is the answer to a request no target answered because
+// of err: 503 when the group has no target, 504 when the target did not
+// connect or answer in time, 502 otherwise.
+func failureStatus(err error) (int, string) {
+	var te interface{ Timeout() bool }
+	switch {
+	case errors.Is(err, errNoTarget):
+		return http.StatusServiceUnavailable, "503 Service Unavailable: no target available\n"
+	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &te) && te.Timeout():
+		return http.StatusGatewayTimeout, "504 Gateway Timeout: the target did not answer in time\n"
+	}
+	return http.StatusBadGateway, "502 Bad Gateway: the target did not answer properly\n"
 }
 
 // clientBodyError answers a request whose body the client failed to
@@ -165,14 +174,8 @@ func (gt *groupTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		body = &replayBody{rc: req.Body}
 		req.Body = body
 	}
-	var tried [maxRetries + 1]*target
 	var lastErr error
-	for n := 0; n <= maxRetries; n++ {
-		t := g.pickTarget(tried[:n])
-		if t == nil {
-			break
-		}
-		tried[n] = t
+	for t := range g.attempts() {
 		req.URL.Host = t.addr
 		t.requests.Add(1)
 		t.inFlight.Add(1)

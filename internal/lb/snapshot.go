@@ -2,6 +2,7 @@ package lb
 
 import (
 	"crypto/tls"
+	"iter"
 	"math/rand/v2"
 	"net/http"
 	"net/http/httputil"
@@ -260,6 +261,22 @@ func (g *groupSnap) pickTarget(tried []*target) *target {
 		return t
 	}
 	return nil
+}
+
+// attempts yields the targets a request is tried on, in turn: up to
+// 1+maxRetries distinct ones, each picked by pickTarget. The caller
+// stops early once an attempt settles the request.
+func (g *groupSnap) attempts() iter.Seq[*target] {
+	return func(yield func(*target) bool) {
+		var tried [maxRetries + 1]*target
+		for n := range tried {
+			t := g.pickTarget(tried[:n])
+			if t == nil || !yield(t) {
+				return
+			}
+			tried[n] = t
+		}
+	}
 }
 
 func contains(list []*target, t *target) bool {
