@@ -49,22 +49,26 @@ func (c *h1conn) serveRequest() outcome {
 		}
 	}
 	l.lb.requests.Add(1)
-	// An error answer leaves an unread body behind: the connection
-	// cannot be used again.
-	closing := c.req.close || c.req.length > 0
 	switch {
 	case a.fixed != nil:
 		f := a.fixed
 		l.lb.fixed.Add(1)
 		l.lb.elbError(f.code)
-		c.writeAnswer(f.code, f.contentType[0], f.body, closing)
+		return c.finish(f.code, f.contentType[0], f.body)
 	case g == nil:
 		l.lb.elbError(http.StatusServiceUnavailable)
-		c.answer(http.StatusServiceUnavailable, "503 Service Unavailable: no target group to forward to\n", closing)
-	default:
-		g.m.requests.Add(1)
-		return c.forward(g)
+		return c.finish(http.StatusServiceUnavailable, textPlain, []byte("503 Service Unavailable: no target group to forward to\n"))
 	}
+	g.m.requests.Add(1)
+	return c.forward(g)
+}
+
+// finish answers the request with a response of the load balancer's
+// own and says what follows: the connection closes when the client asked
+// for it or the request's body may be left unread.
+func (c *h1conn) finish(code int, contentType string, body []byte) outcome {
+	closing := c.req.close || c.req.length > 0
+	c.writeAnswer(code, contentType, body, closing)
 	if closing {
 		return outcomeClose
 	}
@@ -101,12 +105,7 @@ func (c *h1conn) forward(g *groupRoute) outcome {
 	}
 	g.m.elbError(status)
 	g.lb.elbError(status)
-	closing := c.req.close || c.req.length > 0
-	c.answer(status, msg, closing)
-	if closing {
-		return outcomeClose
-	}
-	return outcomeKeep
+	return c.finish(status, textPlain, []byte(msg))
 }
 
 // exchange sends the request to t and passes its response back. An
@@ -379,9 +378,12 @@ func skipTrailers(br *bufio.Reader) error {
 	return err
 }
 
+// textPlain is the content type of the load balancer's own answers.
+const textPlain = "text/plain; charset=utf-8"
+
 // answer sends the load balancer's own short plain-text answer.
 func (c *h1conn) answer(code int, msg string, closing bool) {
-	c.writeAnswer(code, "text/plain; charset=utf-8", []byte(msg), closing)
+	c.writeAnswer(code, textPlain, []byte(msg), closing)
 }
 
 // writeAnswer sends a complete response of the load balancer's own.
