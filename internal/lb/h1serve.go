@@ -242,16 +242,18 @@ func (w deadlineWriter) Write(p []byte) (int, error) {
 
 // connSet tracks a listener's fast-path connections for shutdown.
 type connSet struct {
-	mu      sync.Mutex
-	conns   map[*h1conn]struct{}
-	closing bool
+	mu    sync.Mutex
+	conns map[*h1conn]struct{}
+	// closing is set once shutdown starts; read after every request, so
+	// atomic rather than under mu.
+	closing atomic.Bool
 }
 
 // add registers c; false once the set is shutting down.
 func (s *connSet) add(c *h1conn) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.closing {
+	if s.closing.Load() {
 		return false
 	}
 	if s.conns == nil {
@@ -267,11 +269,7 @@ func (s *connSet) remove(c *h1conn) {
 	s.mu.Unlock()
 }
 
-func (s *connSet) shuttingDown() bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.closing
-}
+func (s *connSet) shuttingDown() bool { return s.closing.Load() }
 
 // closeIdle starts the shutdown: it closes the connections waiting for
 // a request and reports how many are left (serving one, which close
@@ -279,7 +277,7 @@ func (s *connSet) shuttingDown() bool {
 func (s *connSet) closeIdle() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.closing = true
+	s.closing.Store(true)
 	for c := range s.conns {
 		if c.state.CompareAndSwap(connIdle, connClosed) {
 			_ = c.nc.Close()
@@ -309,7 +307,7 @@ func (s *connSet) drain(ctx context.Context) error {
 func (s *connSet) closeAll() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.closing = true
+	s.closing.Store(true)
 	for c := range s.conns {
 		_ = c.nc.Close()
 		delete(s.conns, c)
