@@ -332,10 +332,4 @@ func (r *request) headerValue(name string, i int) (string, bool) {
 
 // idempotent reports whether the request may be sent again after an
 // attempt that never reached the target.
-func (r *request) idempotent() bool {
-	switch r.method() {
-	case "GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE":
-		return true
-	}
-	return false
-}
+func (r *request) idempotent() bool { return idempotent(r.method()) }

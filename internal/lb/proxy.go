@@ -212,9 +212,7 @@ func (gt *groupTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 // target: the method is idempotent, the connection was never
 // established and no byte of the body was consumed.
 func retryable(req *http.Request, err error, body *replayBody) bool {
-	switch req.Method {
-	case http.MethodGet, http.MethodHead, http.MethodOptions, http.MethodPut, http.MethodDelete, http.MethodTrace:
-	default:
+	if !idempotent(req.Method) {
 		return false
 	}
 	var de *dialError
@@ -222,6 +220,16 @@ func retryable(req *http.Request, err error, body *replayBody) bool {
 		return false
 	}
 	return body == nil || !body.touched.Load()
+}
+
+// idempotent reports whether requests of method may be sent again after
+// an attempt that never reached the target.
+func idempotent(method string) bool {
+	switch method {
+	case http.MethodGet, http.MethodHead, http.MethodOptions, http.MethodPut, http.MethodDelete, http.MethodTrace:
+		return true
+	}
+	return false
 }
 
 // replayBody wraps a request body so that it survives a failed
