@@ -9,7 +9,8 @@ import (
 // blueGreen brings green (the target revision) up to full size beside
 // blue, moves the test and then the production listener rule to it,
 // keeps blue for the bake time, then stops blue. Rolling back runs the
-// two traffic shifts again towards blue, all at once, then stops green.
+// two traffic-shift stages again towards blue, moving both rules back in
+// the first of them, then stops green.
 //
 // LINEAR and CANARY are blue/green whose production traffic moves in
 // steps: PRE_PRODUCTION_TRAFFIC_SHIFT and PRODUCTION_TRAFFIC_SHIFT repeat
@@ -65,10 +66,15 @@ func (blueGreen) work(d *Deployment, in Input, p *Plan) bool {
 		p.Start, p.Stop = full.step(in.Tasks)
 		return full.goalHealthy(in.Tasks) >= full.desired
 	case ecs.ServiceDeploymentLifecycleStageTestTrafficShift:
-		if in.Traffic.TestRule == "" {
-			return true
+		done := in.Traffic.TestRule == "" || shift(in, p, in.Traffic.TestRule, goal, full, 100)
+		if d.Rollback != nil {
+			// Rolling back moves production with test, in the same push:
+			// the flip is one data-plane change, not two in a row. The
+			// PRODUCTION_TRAFFIC_SHIFT stage that follows finds it done
+			// and still runs its hooks.
+			done = shift(in, p, in.Traffic.ProductionRule, goal, full, 100) && done
 		}
-		return shift(in, p, in.Traffic.TestRule, goal, full, 100)
+		return done
 	case StagePreProductionTrafficShift:
 		maintain(in, p, d, goal, d.RollbackTo)
 		if d.Step == 0 {

@@ -92,10 +92,10 @@ func TestBlueGreenSteps(t *testing.T) {
 			stop: []Stop{{"b1", ReasonReplaced, false}, {"b2", ReasonReplaced, false}},
 		},
 		{
-			name: "rollback during bake time moves test traffic back to blue first",
+			name: "rollback during bake time moves both rules back to blue in one push",
 			d:    bgDep(rollbackRequested, ecs.ServiceDeploymentLifecycleStageBakeTime), tr: traffic(tgGreen, tgGreen), tasks: both,
 			stage: ecs.ServiceDeploymentLifecycleStageTestTrafficShift, status: rollbackInProgress,
-			weights: []RuleWeights{{rTest, map[string]int{tgBlue: 999, tgGreen: 0}}},
+			weights: []RuleWeights{{rTest, map[string]int{tgBlue: 999, tgGreen: 0}}, {rProd, map[string]int{tgBlue: 999, tgGreen: 0}}},
 		},
 		{
 			name: "rollback: production back on blue, green goes",

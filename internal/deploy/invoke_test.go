@@ -84,13 +84,13 @@ func TestLambdaHookReplies(t *testing.T) {
 		{name: "succeeded", reply: `{"hookStatus":"SUCCEEDED"}`,
 			stage: ecs.ServiceDeploymentLifecycleStageProductionTrafficShift, status: inProgress},
 		{name: "failed rolls back", reply: `{"hookStatus":"FAILED"}`,
-			stage: ecs.ServiceDeploymentLifecycleStageScaleUp, status: rollbackInProgress, reason: "the hook replied FAILED"},
+			stage: ecs.ServiceDeploymentLifecycleStageTestTrafficShift, status: rollbackInProgress, reason: "the hook replied FAILED"},
 		{name: "invocation error rolls back", err: errors.New("dial tcp: connection refused"),
-			stage: ecs.ServiceDeploymentLifecycleStageScaleUp, status: rollbackInProgress, reason: "invoking the hook failed: dial tcp: connection refused"},
+			stage: ecs.ServiceDeploymentLifecycleStageTestTrafficShift, status: rollbackInProgress, reason: "invoking the hook failed: dial tcp: connection refused"},
 		{name: "garbage rolls back", reply: `<html>`,
-			stage: ecs.ServiceDeploymentLifecycleStageScaleUp, status: rollbackInProgress, reason: "invalid hook reply: the reply is not a JSON object"},
+			stage: ecs.ServiceDeploymentLifecycleStageTestTrafficShift, status: rollbackInProgress, reason: "invalid hook reply: the reply is not a JSON object"},
 		{name: "unknown status rolls back", reply: `{"hookStatus":"MAYBE"}`,
-			stage: ecs.ServiceDeploymentLifecycleStageScaleUp, status: rollbackInProgress, reason: `hookStatus "MAYBE"`},
+			stage: ecs.ServiceDeploymentLifecycleStageTestTrafficShift, status: rollbackInProgress, reason: `hookStatus "MAYBE"`},
 		{name: "in progress holds the stage", reply: `{"hookStatus":"IN_PROGRESS","callBackDelay":5}`,
 			stage: ecs.ServiceDeploymentLifecycleStagePostTestTrafficShift, status: inProgress},
 	}
@@ -104,6 +104,11 @@ func TestLambdaHookReplies(t *testing.T) {
 			got := p.Deployment
 			if got.Stage != c.stage || got.Status != c.status || !strings.Contains(got.StatusReason, c.reason) {
 				t.Fatalf("stage %s status %s reason %q, want %s %s %q", got.Stage, got.Status, got.StatusReason, c.stage, c.status, c.reason)
+			}
+			// The step that begins a rollback already moves the test rule
+			// back: no pass is spent in between.
+			if rolling := c.status == rollbackInProgress; rolling != (len(p.Weights) == 1 && p.Weights[0].Rule == rTest) {
+				t.Errorf("weights %v for a deployment %s", p.Weights, got.Status)
 			}
 			if err := d.Answer(inv, []byte(`{"hookStatus":"SUCCEEDED"}`), nil, t0); !errors.Is(err, ErrHookNotAwaiting) {
 				t.Errorf("a second answer to the same attempt: %v, want ErrHookNotAwaiting", err)
@@ -143,7 +148,7 @@ func TestLambdaHookTimeout(t *testing.T) {
 		stage  ecs.ServiceDeploymentLifecycleStage
 		status status
 	}{
-		{ecs.DeploymentLifecycleHookActionRollback, ecs.ServiceDeploymentLifecycleStageScaleUp, rollbackInProgress},
+		{ecs.DeploymentLifecycleHookActionRollback, ecs.ServiceDeploymentLifecycleStageTestTrafficShift, rollbackInProgress},
 		{ecs.DeploymentLifecycleHookActionContinue, ecs.ServiceDeploymentLifecycleStageProductionTrafficShift, inProgress},
 	} {
 		t.Run(string(c.action), func(t *testing.T) {

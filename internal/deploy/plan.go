@@ -181,7 +181,14 @@ func next(in Input) Plan {
 		// The task and traffic changes of a stage that is complete are
 		// dropped: the next stage decides afresh from the same observations.
 		p.Start, p.Stop, p.Weights, p.Invoke, p.WakeAt = nil, nil, nil, nil, time.Time{}
-		if !s.work(d, in, &p) || !d.runHooks(&p, in) {
+		rollingBack := d.Rollback != nil
+		if !s.work(d, in, &p) {
+			break
+		}
+		if !d.runHooks(&p, in) {
+			if !rollingBack && d.Rollback != nil {
+				continue // a hook's failure began the rollback: plan its first stage now
+			}
 			break
 		}
 		if !s.advance(d, in.Now) {
