@@ -67,8 +67,9 @@ type Controller struct {
 
 	hooks    HookInvoker
 	passDone func(time.Duration)
-	// wg tracks hook invocations; dispatched says which attempt of each
-	// hook run was started last (by "deployment|hookId").
+	// wg tracks hook invocations and the health follower; dispatched
+	// says which attempt of each hook run was started last (by
+	// "deployment|hookId").
 	wg         sync.WaitGroup
 	mu         sync.Mutex
 	dispatched map[string]*dispatch
@@ -149,11 +150,16 @@ func (c *Controller) wakeAt(t time.Time) {
 }
 
 // Run runs passes until ctx is done, then waits for the hook
-// invocations under way to give up.
+// invocations under way to give up. Passes come every interval, on
+// Wake, when a service is due, and when the data plane's target health
+// changes.
 func (c *Controller) Run(ctx context.Context) {
 	t := time.NewTicker(c.interval)
 	defer t.Stop()
 	defer c.wg.Wait()
+	if c.dataPlane != nil {
+		c.wg.Go(func() { c.followHealth(ctx) })
+	}
 	for {
 		c.Pass(ctx)
 	wait:

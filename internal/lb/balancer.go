@@ -130,6 +130,8 @@ type Balancer struct {
 	closing map[*boundListener]context.CancelFunc
 	// tls holds the HTTPS listeners' certificates and configurations.
 	tls tlsState
+	// health tells WaitHealth's callers of health changes.
+	health healthWatch
 }
 
 // New returns a Balancer that serves nothing until the first Apply.
@@ -280,6 +282,7 @@ func (b *Balancer) dropTarget(t *target, gen uint64) {
 	delete(b.targets, t.key)
 	t.pool.close()
 	b.log.Info("target deregistered", "targetGroup", t.groupARN, "target", t.addr, "inFlight", t.inFlight.Load())
+	b.health.changed()
 }
 
 // Config returns a copy of the configuration being served.

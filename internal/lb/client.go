@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"strconv"
 	"time"
 )
 
@@ -19,6 +20,10 @@ const (
 	AdminPathConfig = "/config"
 	// AdminPathHealth returns the []TargetHealth of every target.
 	AdminPathHealth = "/health"
+	// AdminPathHealthWait, GET with ?after=N, answers a HealthGeneration
+	// once the health report's generation is past N, or after
+	// HealthWaitLimit with the current one: a long poll.
+	AdminPathHealthWait = "/health/wait"
 	// AdminPathStats returns the []TargetStats of every target.
 	AdminPathStats = "/stats"
 	// AdminPathMetrics returns the Metrics of every load balancer and
@@ -27,6 +32,15 @@ const (
 	// AdminPathHealthz answers 200 while the process serves.
 	AdminPathHealthz = "/healthz"
 )
+
+// HealthWaitLimit is how long the data plane holds a health long poll
+// before it answers with an unchanged generation.
+const HealthWaitLimit = 25 * time.Second
+
+// HealthGeneration is the answer to a health long poll.
+type HealthGeneration struct {
+	Generation uint64 `json:"generation"`
+}
 
 // AdminError is the JSON body of an admin API error response.
 type AdminError struct {
@@ -82,6 +96,17 @@ func (c *Client) Health(ctx context.Context) ([]TargetHealth, error) {
 		return nil, fmt.Errorf("get load balancer target health: %w", err)
 	}
 	return th, nil
+}
+
+// WaitHealth long-polls the data plane until its health report's
+// generation is past after (see Balancer.WaitHealth) and returns the
+// generation. It may return an unchanged one after HealthWaitLimit.
+func (c *Client) WaitHealth(ctx context.Context, after uint64) (uint64, error) {
+	var g HealthGeneration
+	if err := c.do(ctx, http.MethodGet, AdminPathHealthWait+"?after="+strconv.FormatUint(after, 10), nil, &g); err != nil {
+		return 0, fmt.Errorf("wait for load balancer target health: %w", err)
+	}
+	return g.Generation, nil
 }
 
 // Stats returns the traffic counters of every target of the data plane.

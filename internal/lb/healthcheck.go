@@ -94,6 +94,7 @@ func (b *Balancer) runChecker(ctx context.Context, t *target) {
 			h := t.health()
 			b.log.Info("target health changed", "targetGroup", t.groupARN, "target", t.addr, "state", h.state, "reason", h.reason)
 			b.refreshGroup(t.groupARN)
+			b.health.changed()
 		}
 		timer.Stop()
 		timer.Reset(next)

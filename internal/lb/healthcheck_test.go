@@ -1,6 +1,7 @@
 package lb
 
 import (
+	"context"
 	"io"
 	"net"
 	"net/http"
@@ -197,5 +198,60 @@ func TestStartingTargetIsCheckedWhenItListens(t *testing.T) {
 	// would make it 2 s.
 	if d := time.Since(registered); d > 1800*time.Millisecond {
 		t.Errorf("healthy %v after registration, want about 1.3 s", d)
+	}
+}
+
+// TestWaitHealth: a long poll on the health report returns when a
+// verdict changes or a drained target leaves, and not otherwise.
+func TestWaitHealth(t *testing.T) {
+	var status atomic.Int32
+	status.Store(200)
+	be := healthBackend(t, "a", &status, 0)
+	b := newTestBalancer(t, Options{})
+	tg := group("g", be.target())
+	tg.HealthCheck = fastHealthCheck()
+	mustApply(t, b, oneListener(1, forwardTo("g"), tg))
+
+	wait := func(after uint64, within time.Duration) (uint64, error) {
+		ctx, cancel := context.WithTimeout(context.Background(), within)
+		defer cancel()
+		return b.WaitHealth(ctx, after)
+	}
+	gen, err := wait(0, 5*time.Second)
+	if err != nil {
+		t.Fatalf("no health change reported once the target got healthy: %v", err)
+	}
+	if th, _ := healthOf(b, "g", be.target()); th.State != StateHealthy {
+		t.Fatalf("woken with the target %s", th.State)
+	}
+	if _, err := wait(gen, 200*time.Millisecond); err == nil {
+		t.Fatal("a wait returned with nothing changed")
+	}
+
+	status.Store(500)
+	next, err := wait(gen, 5*time.Second)
+	if err != nil || next <= gen {
+		t.Fatalf("the target going unhealthy: generation %d after %d, %v", next, gen, err)
+	}
+	if th, _ := healthOf(b, "g", be.target()); th.State != StateUnhealthy {
+		t.Fatalf("woken with the target %s", th.State)
+	}
+	if again, err := wait(gen, time.Millisecond); err != nil || again != next {
+		t.Fatalf("a wait for a past generation: %d, %v; want %d at once", again, err, next)
+	}
+
+	// Deregistered with no delay: it leaves the report at once.
+	tg.Targets, tg.DeregistrationDelay = nil, 0
+	mustApply(t, b, oneListener(2, forwardTo("g"), tg))
+	gen = next
+	for {
+		next, err = wait(gen, 5*time.Second)
+		if err != nil {
+			t.Fatalf("no change reported when the drained target left: %v", err)
+		}
+		if _, ok := healthOf(b, "g", be.target()); !ok {
+			break
+		}
+		gen = next
 	}
 }

@@ -1,12 +1,14 @@
 package lbserver
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"sync"
 
 	"github.com/cutover/cutover/internal/lb"
@@ -38,6 +40,7 @@ func (a *admin) handler() http.Handler {
 	mux.HandleFunc("GET "+lb.AdminPathHealth, func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, a.b.Health())
 	})
+	mux.HandleFunc("GET "+lb.AdminPathHealthWait, a.waitHealth)
 	mux.HandleFunc("GET "+lb.AdminPathStats, func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, a.b.Stats())
 	})
@@ -49,6 +52,23 @@ func (a *admin) handler() http.Handler {
 		_, _ = io.WriteString(w, "ok\n")
 	})
 	return mux
+}
+
+// waitHealth answers a health long poll (lb.AdminPathHealthWait).
+func (a *admin) waitHealth(w http.ResponseWriter, r *http.Request) {
+	after, err := strconv.ParseUint(r.URL.Query().Get("after"), 10, 64)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, fmt.Errorf("after must be a generation number: %w", err))
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), lb.HealthWaitLimit)
+	defer cancel()
+	// Past the limit the generation is unchanged, which tells the caller.
+	gen, _ := a.b.WaitHealth(ctx, after)
+	if r.Context().Err() != nil {
+		return // the caller left
+	}
+	writeJSON(w, http.StatusOK, lb.HealthGeneration{Generation: gen})
 }
 
 func (a *admin) putConfig(w http.ResponseWriter, r *http.Request) {

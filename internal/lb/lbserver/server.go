@@ -100,7 +100,10 @@ func Run(ctx context.Context, o Options) error {
 		return fmt.Errorf("restrict admin socket: %w", err)
 	}
 	srv := &http.Server{Handler: a.handler(), ReadHeaderTimeout: 10 * time.Second,
-		ErrorLog: slog.NewLogLogger(o.Logger.Handler(), slog.LevelDebug)}
+		ErrorLog: slog.NewLogLogger(o.Logger.Handler(), slog.LevelDebug),
+		// Requests end with ctx: a health long poll does not hold up
+		// the shutdown.
+		BaseContext: func(net.Listener) context.Context { return ctx }}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	o.Logger.Info("load balancer running", "dir", o.Dir, "admin", sock)

@@ -3,6 +3,7 @@ package lbserver
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -269,5 +270,59 @@ func TestGracefulShutdown(t *testing.T) {
 	}
 	if err := <-stopped; err != nil {
 		t.Fatalf("Run returned %v", err)
+	}
+}
+
+// TestHealthLongPoll: GET /health/wait answers once the health report
+// changes, and a poll still waiting does not hold up a shutdown.
+func TestHealthLongPoll(t *testing.T) {
+	dir := t.TempDir()
+	client, stop := startRun(t, Options{Dir: dir})
+	ctx := context.Background()
+	tgt := backendTarget(t, "v1", nil)
+	if err := client.Apply(ctx, testConfig(1, freeAddr(t), tgt)); err != nil {
+		t.Fatal(err)
+	}
+	var gen uint64
+	for {
+		next, err := client.WaitHealth(ctx, gen)
+		if err != nil {
+			t.Fatal(err)
+		}
+		th, err := client.Health(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(th) == 1 && th[0].State == lb.StateHealthy {
+			break
+		}
+		if next == gen {
+			t.Fatalf("the long poll ran out with the target %+v", th)
+		}
+		gen = next
+	}
+	if _, err := client.WaitHealth(ctx, 0); err != nil {
+		t.Errorf("a poll for a past generation: %v", err)
+	}
+
+	// A poll that waits: the shutdown cuts it, it does not wait it out.
+	waiting := make(chan error, 1)
+	go func() {
+		g, err := client.WaitHealth(ctx, 1<<40)
+		if err == nil {
+			err = fmt.Errorf("answered generation %d", g)
+		}
+		waiting <- err
+	}()
+	time.Sleep(100 * time.Millisecond)
+	begin := time.Now()
+	if err := stop(); err != nil {
+		t.Fatalf("Run returned %v", err)
+	}
+	if took := time.Since(begin); took > lb.HealthWaitLimit/2 {
+		t.Errorf("the shutdown took %v: it waited for the long poll", took)
+	}
+	if err := <-waiting; err == nil {
+		t.Error("the waiting poll got an answer from a stopped load balancer")
 	}
 }
