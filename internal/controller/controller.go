@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/cutover/cutover/internal/runtime"
@@ -64,6 +65,9 @@ type Controller struct {
 	certs     state.CertificateFiles
 	// plane is what the data plane served at the last sync (nil before).
 	plane *dataPlaneView
+	// targetsMoved is set when a pass registered or deregistered a
+	// target: the pass then pushes the data plane again at its end.
+	targetsMoved atomic.Bool
 
 	hooks    HookInvoker
 	passDone func(time.Duration)
@@ -209,15 +213,27 @@ func (c *Controller) Pass(ctx context.Context) {
 	}
 	c.passes++
 	c.runDue(ctx)
-	if err := c.syncDataPlane(ctx); err != nil && ctx.Err() == nil {
-		// Without a fresh view of the data plane nothing counts as
-		// healthy behind it and no shift is seen done: deployments wait.
-		c.plane = nil
-		c.log.Error("sync load balancer", "err", err)
-	}
+	c.syncPlane(ctx)
 	c.syncTasks(ctx)
 	if c.reconcileServices(ctx) {
 		// New tasks to start or stop: do it now rather than next pass.
 		c.syncTasks(ctx)
+	}
+	if c.targetsMoved.Swap(false) {
+		// A new task's target is health-checked from now on, not from
+		// the next pass; a drained one stops getting requests now, and
+		// the pass right after stops its task once its delay is over.
+		c.syncPlane(ctx)
+		c.Wake()
+	}
+}
+
+// syncPlane syncs the data plane and logs what failed. Without a fresh
+// view of the data plane nothing counts as healthy behind it and no
+// shift is seen done: deployments wait.
+func (c *Controller) syncPlane(ctx context.Context) {
+	if err := c.syncDataPlane(ctx); err != nil && ctx.Err() == nil {
+		c.plane = nil
+		c.log.Error("sync load balancer", "err", err)
 	}
 }

@@ -54,6 +54,7 @@ func (c *Controller) registerTargets(ctx context.Context, t *state.Task) (bool, 
 		return tx.PutTask(cur)
 	})
 	if err == nil {
+		c.targetsMoved.Store(true)
 		c.log.Info("registered task in target group", "task", t.ID, "target_group", target.Group, "port", target.Port)
 	}
 	return err == nil, err
@@ -87,6 +88,9 @@ func (c *Controller) drainTargets(ctx context.Context, t *state.Task) (wait bool
 		*t = *cur
 		return tx.PutTask(cur)
 	})
+	if err == nil {
+		c.targetsMoved.Store(true)
+	}
 	return err == nil, err
 }
 

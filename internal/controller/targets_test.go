@@ -112,6 +112,19 @@ func TestTasksRegisterAndLeaveTheirTargetGroup(t *testing.T) {
 	h.passUntil("two registered tasks", func() bool {
 		return h.steady("web", map[string]int{"web:1": 2})() && len(h.targets(tg)) == 2
 	})
+	// The pass that registered them pushed them too: their health checks
+	// start now, not a pass later.
+	served := func() int {
+		for _, g := range b.Config().TargetGroups {
+			if g.ARN == tg {
+				return len(g.Targets)
+			}
+		}
+		return 0
+	}
+	if n := served(); n != 2 {
+		t.Fatalf("the data plane serves %d targets right after the pass that registered 2", n)
+	}
 
 	victim := h.tasks(state.TaskRunning)[0]
 	h.driver.Stop(context.Background(), victim.ID)
@@ -132,6 +145,9 @@ func TestTasksRegisterAndLeaveTheirTargetGroup(t *testing.T) {
 	// only after the deregistration delay.
 	h.call("UpdateService", `{"cluster":"c","service":"web","desiredCount":1}`)
 	h.passUntil("one target left", func() bool { return len(h.targets(tg)) == 1 })
+	if n := served(); n != 1 {
+		t.Fatalf("the data plane serves %d targets right after the pass that deregistered one of 2", n)
+	}
 	if n := len(h.driver.Running()); n != 2 {
 		t.Fatalf("%d tasks run right after deregistration, want 2: the stopping one must drain first", n)
 	}
