@@ -71,7 +71,7 @@ type Controller struct {
 
 	hooks    HookInvoker
 	passDone func(time.Duration)
-	// wg tracks hook invocations and the health follower; dispatched
+	// wg tracks hook invocations and the followers; dispatched
 	// says which attempt of each hook run was started last (by
 	// "deployment|hookId").
 	wg         sync.WaitGroup
@@ -155,15 +155,13 @@ func (c *Controller) wakeAt(t time.Time) {
 
 // Run runs passes until ctx is done, then waits for the hook
 // invocations under way to give up. Passes come every interval, on
-// Wake, when a service is due, and when the data plane's target health
-// changes.
+// Wake, when a service is due, and when the data plane or a runtime
+// tells of a change (follow.go).
 func (c *Controller) Run(ctx context.Context) {
 	t := time.NewTicker(c.interval)
 	defer t.Stop()
 	defer c.wg.Wait()
-	if c.dataPlane != nil {
-		c.wg.Go(func() { c.followHealth(ctx) })
-	}
+	c.follow(ctx)
 	for {
 		c.Pass(ctx)
 	wait:

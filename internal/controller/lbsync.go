@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"reflect"
 	"sync/atomic"
-	"time"
 
 	"github.com/cutover/cutover/internal/lb"
 	"github.com/cutover/cutover/internal/state"
@@ -165,29 +164,4 @@ func (c *Controller) movesOn(sp *servicePass) bool {
 	}
 	d, old := sp.plan.Deployment, sp.in.Deployment
 	return d != nil && old != nil && (d.Status != old.Status || d.Stage != old.Stage)
-}
-
-// followHealth wakes a pass whenever the data plane reports a health
-// change, until ctx ends: a deployment whose new tasks became healthy
-// shifts traffic at once, not at the next tick. Passes still read the
-// health themselves; this only times them. While the data plane cannot
-// be reached it tries again every second (the passes report the error).
-func (c *Controller) followHealth(ctx context.Context) {
-	var gen uint64
-	for ctx.Err() == nil {
-		next, err := c.dataPlane.WaitHealth(ctx, gen)
-		if err != nil {
-			select {
-			case <-ctx.Done():
-			case <-time.After(time.Second):
-			}
-			continue
-		}
-		// A restarted data plane counts from zero again: any other
-		// generation than the last one is news.
-		if next != gen {
-			gen = next
-			c.Wake()
-		}
-	}
 }

@@ -7,7 +7,6 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"regexp"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -153,59 +152,4 @@ func TestTasksRegisterAndLeaveTheirTargetGroup(t *testing.T) {
 	}
 	h.advance(6 * time.Second)
 	h.passUntil("the drained task stopped", func() bool { return len(h.driver.Running()) == 1 })
-}
-
-// TestHealthChangeWakesAPass: a running controller passes again as soon
-// as the data plane reports a health change, not at its next tick (an
-// hour away here).
-func TestHealthChangeWakesAPass(t *testing.T) {
-	h := newHarness(t)
-	b := lb.New(lb.Options{})
-	t.Cleanup(func() { b.Close(context.Background()) })
-	passes := make(chan struct{}, 16)
-	ctl := controller.New(controller.Config{Store: h.store, Drivers: h.drivers(), ARNs: arns, Now: h.now,
-		DataPlane: inProcessPlane{b}, LBAddress: "127.0.0.1", Interval: time.Hour,
-		PassDone: func(time.Duration) { passes <- struct{}{} }})
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { ctl.Run(ctx); close(done) }()
-	t.Cleanup(func() { cancel(); <-done })
-	nextPass := func(what string) {
-		t.Helper()
-		select {
-		case <-passes:
-		case <-time.After(10 * time.Second):
-			t.Fatalf("no pass %s", what)
-		}
-	}
-	nextPass("at the start")
-	// The first wait may report the generation it starts from.
-	select {
-	case <-passes:
-	case <-time.After(200 * time.Millisecond):
-	}
-
-	srv := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
-	t.Cleanup(srv.Close)
-	host, port, _ := net.SplitHostPort(srv.Listener.Addr().String())
-	p, _ := strconv.Atoi(port)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	err = b.Apply(lb.Config{Version: 1,
-		Listeners: []lb.Listener{{ARN: "l", Address: addr, Protocol: "HTTP",
-			DefaultActions: []lb.Action{{Type: lb.ActionForward, TargetGroups: []lb.WeightedTargetGroup{{ARN: "g", Weight: 1}}}}}},
-		TargetGroups: []lb.TargetGroup{{ARN: "g", Protocol: "HTTP", Targets: []lb.Target{{Host: host, Port: p}},
-			HealthCheck: lb.HealthCheck{Enabled: true, Path: "/", Interval: 50 * time.Millisecond, Timeout: time.Second,
-				HealthyThreshold: 2, UnhealthyThreshold: 2, Matcher: "200"}}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	nextPass("when the target became healthy")
-	if th := b.Health(); len(th) != 1 || th[0].State != lb.StateHealthy {
-		t.Fatalf("woken with %+v", th)
-	}
 }

@@ -48,6 +48,20 @@ type Driver interface {
 	Logs(ctx context.Context, id, container string, maxBytes int64, w io.Writer) error
 }
 
+// Watcher is a Driver that tells of task changes as they happen, so that
+// the control plane looks at a task when it changed rather than at its
+// next pass. Drivers that cannot are polled (Inspect) and still correct.
+type Watcher interface {
+	// Watch calls changed with a task's ID whenever the task's status
+	// may have changed (it started, a container exited or changed
+	// health, it stopped), until ctx ends; then it returns nil. Once it
+	// watches, it tells of every task it knows, so that what changed
+	// before is not missed. A change may be told more than once, or when
+	// nothing changed; none is left out while Watch runs. It returns an
+	// error when it cannot watch any longer. changed must not block.
+	Watch(ctx context.Context, changed func(id string)) error
+}
+
 // TaskSpec is everything a driver needs to run one task.
 type TaskSpec struct {
 	// ID identifies the task; it is unique and safe as a file name.

@@ -122,6 +122,7 @@ func Run(t *testing.T, newDriver NewDriver, app App) {
 		{"DependsOnUnmet", testDependsOnUnmet},
 		{"DependsOnStopWaiting", testDependsOnStopWaiting},
 		{"DependsOnStopOrder", testDependsOnStopOrder},
+		{"Watch", testWatch},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

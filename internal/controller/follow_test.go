@@ -1,0 +1,112 @@
+package controller_test
+
+import (
+	"context"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/cutover/cutover/internal/controller"
+	"github.com/cutover/cutover/internal/lb"
+	"github.com/cutover/cutover/internal/runtime"
+	"github.com/cutover/cutover/internal/runtime/fake"
+	"github.com/cutover/cutover/internal/state"
+)
+
+// running runs a controller on cfg with a tick an hour long and returns
+// a function that waits for its next pass: any pass within the test's
+// seconds was woken by something else than the tick.
+func running(t *testing.T, cfg controller.Config) (nextPass func(what string)) {
+	passes := make(chan struct{}, 16)
+	cfg.Interval = time.Hour
+	cfg.PassDone = func(time.Duration) { passes <- struct{}{} }
+	ctl := controller.New(cfg)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { ctl.Run(ctx); close(done) }()
+	t.Cleanup(func() { cancel(); <-done })
+	nextPass = func(what string) {
+		t.Helper()
+		select {
+		case <-passes:
+		case <-time.After(10 * time.Second):
+			t.Fatalf("no pass %s", what)
+		}
+	}
+	nextPass("at the start")
+	// The followers' first news may wake one more: let it pass.
+	for {
+		select {
+		case <-passes:
+			continue
+		case <-time.After(200 * time.Millisecond):
+		}
+		return nextPass
+	}
+}
+
+// TestHealthChangeWakesAPass: a running controller passes again as soon
+// as the data plane reports a health change, not at its next tick.
+func TestHealthChangeWakesAPass(t *testing.T) {
+	h := newHarness(t)
+	b := lb.New(lb.Options{})
+	t.Cleanup(func() { b.Close(context.Background()) })
+	nextPass := running(t, controller.Config{Store: h.store, Drivers: h.drivers(), ARNs: arns, Now: h.now,
+		DataPlane: inProcessPlane{b}, LBAddress: "127.0.0.1"})
+
+	srv := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+	t.Cleanup(srv.Close)
+	host, port, _ := net.SplitHostPort(srv.Listener.Addr().String())
+	p, _ := strconv.Atoi(port)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	err = b.Apply(lb.Config{Version: 1,
+		Listeners: []lb.Listener{{ARN: "l", Address: addr, Protocol: "HTTP",
+			DefaultActions: []lb.Action{{Type: lb.ActionForward, TargetGroups: []lb.WeightedTargetGroup{{ARN: "g", Weight: 1}}}}}},
+		TargetGroups: []lb.TargetGroup{{ARN: "g", Protocol: "HTTP", Targets: []lb.Target{{Host: host, Port: p}},
+			HealthCheck: lb.HealthCheck{Enabled: true, Path: "/", Interval: 50 * time.Millisecond, Timeout: time.Second,
+				HealthyThreshold: 2, UnhealthyThreshold: 2, Matcher: "200"}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	nextPass("when the target became healthy")
+	if th := b.Health(); len(th) != 1 || th[0].State != lb.StateHealthy {
+		t.Fatalf("woken with %+v", th)
+	}
+}
+
+// telling is the fake runtime with a runtime.Watcher that tells of a
+// change when the test sends one.
+type telling struct {
+	*fake.Driver
+	changes chan string
+}
+
+func (d telling) Watch(ctx context.Context, changed func(string)) error {
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case id := <-d.changes:
+			changed(id)
+		}
+	}
+}
+
+// TestRuntimeChangeWakesAPass: a running controller passes again as soon
+// as a runtime tells of a task change, not at its next tick.
+func TestRuntimeChangeWakesAPass(t *testing.T) {
+	h := newHarness(t)
+	d := telling{h.driver, make(chan string)}
+	nextPass := running(t, controller.Config{Store: h.store, ARNs: arns, Now: h.now,
+		Drivers: map[string]runtime.Driver{state.RuntimeProcess: d}})
+	d.changes <- "some-task"
+	nextPass("when the runtime told of a change")
+}
