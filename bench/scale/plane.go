@@ -91,7 +91,7 @@ func servePlane(dataDir string) error {
 		Store: st, ARNs: arns, Logger: log.With("component", "controller"), Hooks: invoker, PassDone: passes.done,
 		Drivers: map[string]runtime.Driver{state.RuntimeProcess: fake.New(time.Now)},
 	})
-	api := ecsapi.New(ecsapi.Config{Store: st, ARNs: arns, Changed: ctl.Wake, Logger: log.With("component", "ecsapi")})
+	api := ecsapi.New(ecsapi.Config{Store: st, ARNs: arns, Changed: ctl.Wake, ServiceChanged: ctl.ServiceChanged, Logger: log.With("component", "ecsapi")})
 
 	mux := http.NewServeMux()
 	mux.Handle("/", api)

@@ -63,8 +63,9 @@ type Controller struct {
 	dataPlane DataPlane
 	lbAddress string
 	certs     state.CertificateFiles
-	// plane is what the data plane served at the last sync (nil before).
-	plane *dataPlaneView
+	// plane is what the data plane served at the last sync (nil before,
+	// and after a failed one). Due services read it beside the pass.
+	plane atomic.Pointer[dataPlaneView]
 	// targetsMoved is set when a pass registered or deregistered a
 	// target: the pass then pushes the data plane again at its end.
 	targetsMoved atomic.Bool
@@ -162,21 +163,14 @@ func (c *Controller) Run(ctx context.Context) {
 	defer t.Stop()
 	defer c.wg.Wait()
 	c.follow(ctx)
+	c.wg.Go(func() { c.followDue(ctx) })
 	for {
 		c.Pass(ctx)
-	wait:
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
 		case <-c.wake:
-		case <-c.dueWake:
-			// Only some services are due (a hook's callback, say): they
-			// are reconciled alone, and a whole pass follows only if
-			// that changed something (tasks to start or stop).
-			if !c.runDue(ctx) {
-				goto wait
-			}
 		}
 	}
 }
@@ -231,7 +225,7 @@ func (c *Controller) Pass(ctx context.Context) {
 // shift is seen done: deployments wait.
 func (c *Controller) syncPlane(ctx context.Context) {
 	if err := c.syncDataPlane(ctx); err != nil && ctx.Err() == nil {
-		c.plane = nil
+		c.plane.Store(nil)
 		c.log.Error("sync load balancer", "err", err)
 	}
 }

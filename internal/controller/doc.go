@@ -16,7 +16,6 @@
 // while the digest of what it read is unchanged (steady.go), and a task
 // whose stored bytes are unchanged is not decoded again; a service with
 // something due at a known time (a hook's callback, the end of a bake)
-// is reconciled at that time, between any two steps of a pass or alone
-// when the controller is idle (due.go), rather than when a pass gets to
-// it.
+// is reconciled at that time, beside any pass under way (due.go), rather
+// than when a pass gets to it.
 package controller

@@ -12,7 +12,8 @@ import (
 // service costs up to a whole pass, which grows with the number of
 // services and tasks (a pass over a thousand services takes hundreds of
 // milliseconds). So the controller remembers which service is due when,
-// and the pass handles due services between any two of its steps.
+// and reconciles due services at that time on a goroutine of their own,
+// beside any pass under way.
 
 // serviceKey names a service: its cluster and name.
 type serviceKey struct{ cluster, name string }
@@ -32,6 +33,18 @@ func (c *Controller) dueAt(k serviceKey, t time.Time) {
 	}
 	c.mu.Unlock()
 	c.wakeAt(t)
+}
+
+// ServiceChanged asks for the service an API request changed to be
+// reconciled at once, alone, rather than in a whole pass; one follows if
+// that changes something. It never blocks.
+func (c *Controller) ServiceChanged(serviceArn string) {
+	k, ok := serviceOf(serviceArn)
+	if !ok {
+		c.Wake()
+		return
+	}
+	c.dueAt(k, c.now())
 }
 
 // takeDue returns the services due by now and forgets them.
@@ -54,9 +67,24 @@ func (c *Controller) takeDue(now time.Time) []serviceKey {
 	return keys
 }
 
+// followDue reconciles the services that are due when the alarm goes off,
+// beside any pass under way, until ctx ends; a whole pass follows only
+// if that changed something (tasks to start or stop).
+func (c *Controller) followDue(ctx context.Context) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-c.dueWake:
+			if c.runDue(ctx) {
+				c.Wake()
+			}
+		}
+	}
+}
+
 // runDue reconciles the services that are due, if any, and reports
-// whether that changed any. The pass calls it between its steps; it is
-// cheap when nothing is due.
+// whether that changed any. It is cheap when nothing is due.
 func (c *Controller) runDue(ctx context.Context) bool {
 	changed := false
 	for _, k := range c.takeDue(c.now()) {

@@ -17,13 +17,13 @@ import (
 )
 
 // running runs a controller on cfg with a tick an hour long and returns
-// a function that waits for its next pass: any pass within the test's
-// seconds was woken by something else than the tick.
-func running(t *testing.T, cfg controller.Config) (nextPass func(what string)) {
+// it and a function that waits for its next pass: any pass within the
+// test's seconds was woken by something else than the tick.
+func running(t *testing.T, cfg controller.Config) (ctl *controller.Controller, nextPass func(what string)) {
 	passes := make(chan struct{}, 16)
 	cfg.Interval = time.Hour
 	cfg.PassDone = func(time.Duration) { passes <- struct{}{} }
-	ctl := controller.New(cfg)
+	ctl = controller.New(cfg)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { ctl.Run(ctx); close(done) }()
@@ -44,7 +44,7 @@ func running(t *testing.T, cfg controller.Config) (nextPass func(what string)) {
 			continue
 		case <-time.After(200 * time.Millisecond):
 		}
-		return nextPass
+		return ctl, nextPass
 	}
 }
 
@@ -54,7 +54,7 @@ func TestHealthChangeWakesAPass(t *testing.T) {
 	h := newHarness(t)
 	b := lb.New(lb.Options{})
 	t.Cleanup(func() { b.Close(context.Background()) })
-	nextPass := running(t, controller.Config{Store: h.store, Drivers: h.drivers(), ARNs: arns, Now: h.now,
+	_, nextPass := running(t, controller.Config{Store: h.store, Drivers: h.drivers(), ARNs: arns, Now: h.now,
 		DataPlane: inProcessPlane{b}, LBAddress: "127.0.0.1"})
 
 	srv := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
@@ -105,8 +105,34 @@ func (d telling) Watch(ctx context.Context, changed func(string)) error {
 func TestRuntimeChangeWakesAPass(t *testing.T) {
 	h := newHarness(t)
 	d := telling{h.driver, make(chan string)}
-	nextPass := running(t, controller.Config{Store: h.store, ARNs: arns, Now: h.now,
+	_, nextPass := running(t, controller.Config{Store: h.store, ARNs: arns, Now: h.now,
 		Drivers: map[string]runtime.Driver{state.RuntimeProcess: d}})
 	d.changes <- "some-task"
 	nextPass("when the runtime told of a change")
+}
+
+// TestServiceChangedReconcilesAtOnce: ServiceChanged (what the API calls
+// after UpdateService) has the service reconciled at once, not at the
+// next tick; an ARN that names no service wakes a whole pass.
+func TestServiceChangedReconcilesAtOnce(t *testing.T) {
+	h := newHarness(t)
+	h.registerTaskDef("web", "v1", nil)
+	arn := h.call("CreateService", `{"cluster":"c","serviceName":"web","taskDefinition":"web","desiredCount":1}`)["service"].(map[string]any)["serviceArn"].(string)
+	ctl, nextPass := running(t, controller.Config{Store: h.store, Drivers: h.drivers(), ARNs: arns, Now: h.now})
+	if n := len(h.driver.Running()); n != 1 {
+		t.Fatalf("%d tasks run after the first pass, want 1", n)
+	}
+
+	h.call("UpdateService", `{"cluster":"c","service":"web","desiredCount":2}`) // the harness's API wakes nothing
+	ctl.ServiceChanged(arn)
+	deadline := time.Now().Add(10 * time.Second)
+	for len(h.driver.Running()) != 2 {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d tasks run 10 s after ServiceChanged, want 2", len(h.driver.Running()))
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+
+	ctl.ServiceChanged("not-an-arn")
+	nextPass("for a change to something that is not a service")
 }

@@ -78,7 +78,8 @@ func (c *Controller) syncDataPlane(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("compile data plane config: %w", err)
 	}
-	if c.plane == nil && len(want.Listeners) == 0 && len(want.TargetGroups) == 0 {
+	last := c.plane.Load()
+	if last == nil && len(want.Listeners) == 0 && len(want.TargetGroups) == 0 {
 		return nil // no load balancing configured, and none ever served
 	}
 	served, err := c.dataPlane.Config(ctx)
@@ -88,8 +89,8 @@ func (c *Controller) syncDataPlane(ctx context.Context) error {
 	want.Version = served.Version
 	var versions versionRange
 	hurried := false
-	if c.plane != nil {
-		versions, hurried = c.plane.versions, c.plane.hurried.Load()
+	if last != nil {
+		versions, hurried = last.versions, last.hurried.Load()
 	}
 	if !reflect.DeepEqual(normalize(want), normalize(served)) {
 		if want.Version, err = c.nextVersion(ctx, &versions, served.Version); err != nil {
@@ -110,7 +111,7 @@ func (c *Controller) syncDataPlane(ctx context.Context) error {
 	for _, h := range health {
 		view.health[healthKey{h.TargetGroupARN, h.Target.Host, h.Target.Port}] = h
 	}
-	c.plane = view
+	c.plane.Store(view)
 	return nil
 }
 
@@ -158,7 +159,7 @@ func normalize(cfg lb.Config) lb.Config {
 // the data plane serve them and the engine still ask, the tick paces it).
 func (c *Controller) movesOn(sp *servicePass) bool {
 	if len(sp.plan.Weights) > 0 {
-		if p := c.plane; p != nil && p.hurried.CompareAndSwap(false, true) {
+		if p := c.plane.Load(); p != nil && p.hurried.CompareAndSwap(false, true) {
 			return true
 		}
 	}

@@ -81,7 +81,8 @@ func TestMovesOn(t *testing.T) {
 		{name: "weights asked", in: at(rollingBack, test), out: at(rollingBack, test), weights: weights, want: true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			c := &Controller{plane: &dataPlaneView{}}
+			c := &Controller{}
+			c.plane.Store(&dataPlaneView{})
 			sp := &servicePass{in: deploy.Input{Deployment: tc.in}, plan: deploy.Plan{Deployment: tc.out, Weights: tc.weights}}
 			if got := c.movesOn(sp); got != tc.want {
 				t.Errorf("movesOn = %v, want %v", got, tc.want)
@@ -91,7 +92,8 @@ func TestMovesOn(t *testing.T) {
 
 	// Weights the data plane already serves, asked for again: the first
 	// ask hurries a pass, the next ones wait for a push in between.
-	c := &Controller{plane: &dataPlaneView{}}
+	c := &Controller{}
+	c.plane.Store(&dataPlaneView{})
 	sp := &servicePass{in: deploy.Input{Deployment: at(inProgress, test)}, plan: deploy.Plan{Deployment: at(inProgress, test), Weights: weights}}
 	if !c.movesOn(sp) {
 		t.Fatal("the first ask for weights does not hurry a pass")
@@ -99,7 +101,7 @@ func TestMovesOn(t *testing.T) {
 	if c.movesOn(sp) {
 		t.Error("asking again with nothing pushed in between hurries another pass")
 	}
-	c.plane = &dataPlaneView{} // what a sync that pushed leaves
+	c.plane.Store(&dataPlaneView{}) // what a sync that pushed leaves
 	if !c.movesOn(sp) {
 		t.Error("after a push, asking for weights does not hurry a pass")
 	}

@@ -10,9 +10,8 @@ import "sync"
 const passWorkers = 32
 
 // forEach calls fn for each item on up to passWorkers goroutines and
-// returns when all calls have. between runs on the caller's goroutine
-// before each item is handed out: the pass handles due services there.
-func forEach[T any](items []T, between func(), fn func(T)) {
+// returns when all calls have.
+func forEach[T any](items []T, fn func(T)) {
 	ch := make(chan T)
 	var wg sync.WaitGroup
 	for range min(passWorkers, len(items)) {
@@ -23,7 +22,6 @@ func forEach[T any](items []T, between func(), fn func(T)) {
 		})
 	}
 	for _, it := range items {
-		between()
 		ch <- it
 	}
 	close(ch)

@@ -37,7 +37,7 @@ func (c *Controller) reconcileServices(ctx context.Context) bool {
 	}
 	var mu sync.Mutex
 	changed := false
-	forEach(keys, func() { c.runDue(ctx) }, func(k serviceKey) {
+	forEach(keys, func(k serviceKey) {
 		ch, err := c.reconcileService(ctx, k.cluster, k.name)
 		if err != nil && ctx.Err() == nil {
 			c.log.Error("reconcile service", "cluster", k.cluster, "service", k.name, "err", err)
@@ -72,7 +72,7 @@ func (c *Controller) reconcileService(ctx context.Context, cluster, name string)
 	if sp == nil || sp.svc.Status == state.ServiceInactive {
 		return false, nil // steady and unchanged since, or gone
 	}
-	if c.dataPlane != nil && c.plane == nil && len(sp.svc.LoadBalancers) > 0 {
+	if c.dataPlane != nil && c.plane.Load() == nil && len(sp.svc.LoadBalancers) > 0 {
 		// Without the data plane's view no target counts as healthy: the
 		// plan would take every balanced task for one still starting, and
 		// a rolling step stops those of other revisions freely, the ones

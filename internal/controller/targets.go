@@ -97,24 +97,26 @@ func (c *Controller) drainTargets(ctx context.Context, t *state.Task) (wait bool
 // targetState is the load balancer's view of a task's target: its state
 // and whether the data plane reports it at all.
 func (c *Controller) targetState(tt state.TaskTarget) (string, bool) {
-	if c.plane == nil {
+	p := c.plane.Load()
+	if p == nil {
 		return "", false
 	}
-	h, ok := c.plane.health[healthKey{tt.Group, tt.Host, tt.Port}]
+	h, ok := p.health[healthKey{tt.Group, tt.Host, tt.Port}]
 	return h.State, ok
 }
 
 // servedWeights returns the forward weights the data plane serves for a
 // listener rule (a listener's default rule included).
 func (c *Controller) servedWeights(ruleARN string) map[string]int {
-	if c.plane == nil {
+	p := c.plane.Load()
+	if p == nil {
 		return nil
 	}
 	listenerARN, err := state.ListenerOfRule(ruleARN)
 	if err != nil {
 		return nil
 	}
-	for _, l := range c.plane.config.Listeners {
+	for _, l := range p.config.Listeners {
 		if l.ARN != listenerARN {
 			continue
 		}

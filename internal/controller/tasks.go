@@ -47,7 +47,7 @@ func (c *Controller) syncTasks(ctx context.Context) {
 		return
 	}
 	var mu sync.Mutex
-	forEach(live, func() { c.runDue(ctx) }, func(t *state.Task) {
+	forEach(live, func(t *state.Task) {
 		// A task walks through the steps that need no waiting in one go.
 		for range 6 {
 			progressed, err := c.stepTask(ctx, t)

@@ -117,7 +117,8 @@ func (a *API) stopServiceDeployment(ctx context.Context, req *ecs.StopServiceDep
 	if req.StopType != "" && req.StopType != ecs.StopServiceDeploymentStopTypeRollback {
 		return nil, invalidParam("The only supported stopType is ROLLBACK.")
 	}
-	err := a.update(ctx, func(tx state.Tx) error {
+	var service string
+	err := a.writeService(ctx, &service, func(tx state.Tx) error {
 		d, err := tx.Deployment(req.ServiceDeploymentArn)
 		if errors.Is(err, store.ErrNotFound) {
 			return errServiceDeploymentNotFound
@@ -125,6 +126,7 @@ func (a *API) stopServiceDeployment(ctx context.Context, req *ecs.StopServiceDep
 		if err != nil {
 			return err
 		}
+		service = d.ServiceArn
 		switch {
 		case d.RollingBack():
 			return nil // already rolling back: asking again changes nothing

@@ -119,7 +119,8 @@ func (a *API) continueServiceDeployment(ctx context.Context, req *ecs.ContinueSe
 	if action == "" {
 		action = ecs.DeploymentLifecycleHookActionContinue
 	}
-	err := a.update(ctx, func(tx state.Tx) error {
+	var service string
+	err := a.writeService(ctx, &service, func(tx state.Tx) error {
 		d, err := tx.Deployment(req.ServiceDeploymentArn)
 		if errors.Is(err, store.ErrNotFound) {
 			return errServiceDeploymentNotFound
@@ -127,6 +128,7 @@ func (a *API) continueServiceDeployment(ctx context.Context, req *ecs.ContinueSe
 		if err != nil {
 			return err
 		}
+		service = d.ServiceArn
 		err = d.Resolve(req.HookId, action, a.now())
 		switch {
 		case errors.Is(err, deploy.ErrHookNotFound):

@@ -31,8 +31,14 @@ type Config struct {
 	Store store.Store
 	ARNs  state.ARNs
 	// Changed is called after a request changed desired state, to wake
-	// the controller. It must not block.
+	// the controller for a whole pass. It must not block.
 	Changed func()
+	// ServiceChanged, optional, is called instead of Changed after a
+	// request changed one service or its deployment (UpdateService,
+	// StopServiceDeployment, ContinueServiceDeployment), with the
+	// service's ARN: the controller reconciles that service alone at
+	// once. It must not block.
+	ServiceChanged func(serviceArn string)
 	// Authenticate, optional, names (or refuses) the caller of each
 	// request; without it every caller is audit.FromRequest's.
 	Authenticate audit.Authenticator
@@ -52,11 +58,13 @@ type API struct {
 	store   store.Store
 	arns    state.ARNs
 	changed func()
-	auth    audit.Authenticator
-	health  func(ctx context.Context) ([]lb.TargetHealth, error)
-	lbHost  string
-	now     func() time.Time
-	log     *slog.Logger
+	// serviceChanged is Config.ServiceChanged, or a call of changed.
+	serviceChanged func(serviceArn string)
+	auth           audit.Authenticator
+	health         func(ctx context.Context) ([]lb.TargetHealth, error)
+	lbHost         string
+	now            func() time.Time
+	log            *slog.Logger
 	// ops and cutoverOps are the handlers of the ECS operations and of
 	// cutover's own.
 	ops, cutoverOps map[string]handler
@@ -67,10 +75,14 @@ type handler func(ctx context.Context, body []byte) (any, error)
 
 // New returns the API.
 func New(cfg Config) *API {
-	a := &API{store: cfg.Store, arns: cfg.ARNs, changed: cfg.Changed, auth: cfg.Authenticate, health: cfg.TargetHealth,
+	a := &API{store: cfg.Store, arns: cfg.ARNs, changed: cfg.Changed, serviceChanged: cfg.ServiceChanged,
+		auth: cfg.Authenticate, health: cfg.TargetHealth,
 		lbHost: state.LoadBalancerDNSName(cfg.LBAddress), now: cfg.Now, log: cfg.Logger}
 	if a.changed == nil {
 		a.changed = func() {}
+	}
+	if a.serviceChanged == nil {
+		a.serviceChanged = func(string) { a.changed() }
 	}
 	if a.now == nil {
 		a.now = time.Now
@@ -198,6 +210,18 @@ func (a *API) update(ctx context.Context, fn func(state.Tx) error) error {
 	err := state.Batch(ctx, a.store, fn)
 	if err == nil {
 		a.changed()
+	}
+	return err
+}
+
+// writeService is update for a write to one service or its deployment,
+// whose ARN fn sets in *serviceArn: the controller is asked to reconcile
+// that service alone, at once, rather than to make a whole pass (which
+// takes tens of milliseconds with a thousand services).
+func (a *API) writeService(ctx context.Context, serviceArn *string, fn func(state.Tx) error) error {
+	err := state.Batch(ctx, a.store, fn)
+	if err == nil {
+		a.serviceChanged(*serviceArn)
 	}
 	return err
 }

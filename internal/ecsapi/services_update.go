@@ -21,11 +21,13 @@ func (a *API) updateService(ctx context.Context, req *ecs.UpdateServiceRequest) 
 		return nil, err
 	}
 	var out *ecs.Service
-	err := a.update(ctx, func(tx state.Tx) error {
+	var service string
+	err := a.writeService(ctx, &service, func(tx state.Tx) error {
 		svc, err := clusterService(tx, req.Cluster, req.Service)
 		if err != nil {
 			return err
 		}
+		service = svc.ServiceArn
 		if svc.Status != state.ServiceActive {
 			return errServiceNotActive
 		}

@@ -120,7 +120,7 @@ func Run(ctx context.Context, cfg Config) error {
 	})
 	auth := authenticator(keys)
 	api := ecsapi.New(ecsapi.Config{
-		Store: st, ARNs: arns, Changed: ctl.Wake, Authenticate: auth, TargetHealth: lbs.client.Health, LBAddress: cfg.LBAddress,
+		Store: st, ARNs: arns, Changed: ctl.Wake, ServiceChanged: ctl.ServiceChanged, Authenticate: auth, TargetHealth: lbs.client.Health, LBAddress: cfg.LBAddress,
 		Logger: log.With("component", "ecsapi"),
 	})
 	elb := elbapi.New(elbapi.Config{
