@@ -50,9 +50,12 @@ func (b *Balancer) stopChecker(t *target) {
 
 // Retries of a starting target's refused connections: the first comes
 // after startRetryMin, each next one twice as late, up to startRetryMax.
+// A refused connect costs next to nothing, and each retry's gap is time
+// the new task may wait for its first check after it listens: a
+// process that takes a second to listen is checked within 100 ms of it.
 const (
-	startRetryMin = 50 * time.Millisecond
-	startRetryMax = time.Second
+	startRetryMin = 25 * time.Millisecond
+	startRetryMax = 100 * time.Millisecond
 )
 
 // runChecker health-checks t every interval until ctx ends, feeding the
