@@ -2,6 +2,7 @@ package controller
 
 import (
 	"context"
+	"sync/atomic"
 	"time"
 
 	"github.com/cutover/cutover/internal/state"
@@ -86,15 +87,19 @@ func (c *Controller) followDue(ctx context.Context) {
 // runDue reconciles the services that are due, if any, and reports
 // whether that changed any. It is cheap when nothing is due.
 func (c *Controller) runDue(ctx context.Context) bool {
-	changed := false
-	for _, k := range c.takeDue(c.now()) {
+	// Together, as a pass does: a hundred callbacks due at once share
+	// their commits rather than wait for a hundred in turn.
+	var changed atomic.Bool
+	forEach(c.takeDue(c.now()), func(k serviceKey) {
 		ch, err := c.reconcileService(ctx, k.cluster, k.name)
 		if err != nil && ctx.Err() == nil {
 			c.log.Error("reconcile due service", "cluster", k.cluster, "service", k.name, "err", err)
 		}
-		changed = changed || ch
-	}
-	return changed
+		if ch {
+			changed.Store(true)
+		}
+	})
+	return changed.Load()
 }
 
 // serviceOf returns the key of the service a service ARN names.
