@@ -66,6 +66,8 @@ type Controller struct {
 	// plane is what the data plane served at the last sync (nil before,
 	// and after a failed one). Due services read it beside the pass.
 	plane atomic.Pointer[dataPlaneView]
+	// syncMu serializes syncs of the data plane.
+	syncMu sync.Mutex
 	// targetsMoved is set when a pass registered or deregistered a
 	// target: the pass then pushes the data plane again at its end.
 	targetsMoved atomic.Bool
@@ -222,8 +224,11 @@ func (c *Controller) Pass(ctx context.Context) {
 
 // syncPlane syncs the data plane and logs what failed. Without a fresh
 // view of the data plane nothing counts as healthy behind it and no
-// shift is seen done: deployments wait.
+// shift is seen done: deployments wait. The pass and due services (due.go)
+// sync it, one at a time.
 func (c *Controller) syncPlane(ctx context.Context) {
+	c.syncMu.Lock()
+	defer c.syncMu.Unlock()
 	if err := c.syncDataPlane(ctx); err != nil && ctx.Err() == nil {
 		c.plane.Store(nil)
 		c.log.Error("sync load balancer", "err", err)

@@ -2,14 +2,17 @@ package controller_test
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/cutover/cutover/internal/controller"
+	"github.com/cutover/cutover/internal/elbapi"
 	"github.com/cutover/cutover/internal/lb"
 	"github.com/cutover/cutover/internal/runtime"
 	"github.com/cutover/cutover/internal/runtime/fake"
@@ -135,4 +138,122 @@ func TestServiceChangedReconcilesAtOnce(t *testing.T) {
 
 	ctl.ServiceChanged("not-an-arn")
 	nextPass("for a change to something that is not a service")
+}
+
+// holding is the fake runtime whose Inspect waits while a hold is on:
+// a pass that observes tasks is stuck until it is released.
+type holding struct {
+	*fake.Driver
+	hold    atomic.Pointer[chan struct{}]
+	waiting chan struct{} // told when an Inspect begins to wait
+}
+
+func (d *holding) Inspect(ctx context.Context, id string) (runtime.TaskStatus, error) {
+	if ch := d.hold.Load(); ch != nil {
+		select {
+		case d.waiting <- struct{}{}:
+		default:
+		}
+		select {
+		case <-*ch:
+		case <-ctx.Done():
+		}
+	}
+	return d.Driver.Inspect(ctx, id)
+}
+
+// blueGreenWeb creates service web of 2 tasks behind a listener whose
+// default rule forwards to target group blue (green at weight 0), both
+// groups without health checks, deployed BLUE_GREEN. It returns the service's ARN and both groups' ARNs.
+func (h *harness) blueGreenWeb() (service, blue, green string) {
+	h.t.Helper()
+	elb := elbapi.New(elbapi.Config{Store: h.store, ARNs: arns, Now: h.now})
+	lbArn := xmlValue(h.elb(elb, "CreateLoadBalancer", "Name", "web"), "LoadBalancerArn")
+	tg := map[string]string{}
+	for _, name := range []string{"blue", "green"} {
+		tg[name] = xmlValue(h.elb(elb, "CreateTargetGroup", "Name", name, "Protocol", "HTTP", "Port", "80",
+			"TargetType", "ip", "HealthCheckEnabled", "false"), "TargetGroupArn")
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	_, port, _ := net.SplitHostPort(ln.Addr().String())
+	ln.Close()
+	l := xmlValue(h.elb(elb, "CreateListener", "LoadBalancerArn", lbArn, "Protocol", "HTTP", "Port", port,
+		"DefaultActions.member.1.Type", "forward",
+		"DefaultActions.member.1.ForwardConfig.TargetGroups.member.1.TargetGroupArn", tg["blue"],
+		"DefaultActions.member.1.ForwardConfig.TargetGroups.member.1.Weight", "1",
+		"DefaultActions.member.1.ForwardConfig.TargetGroups.member.2.TargetGroupArn", tg["green"],
+		"DefaultActions.member.1.ForwardConfig.TargetGroups.member.2.Weight", "0"), "ListenerArn")
+	rule := xmlValue(h.elb(elb, "DescribeRules", "ListenerArn", l), "RuleArn")
+	h.registerTaskDef("web", "v1", nil)
+	out := h.call("CreateService", fmt.Sprintf(`{"cluster":"c","serviceName":"web","taskDefinition":"web","desiredCount":2,
+		"deploymentConfiguration":{"strategy":"BLUE_GREEN","bakeTimeInMinutes":0},
+		"loadBalancers":[{"targetGroupArn":%q,"containerName":"app","containerPort":8080,
+			"advancedConfiguration":{"alternateTargetGroupArn":%q,"productionListenerRule":%q,"roleArn":"arn:aws:iam::000000000000:role/ecs"}}]}`,
+		tg["blue"], tg["green"], rule))
+	return out["service"].(map[string]any)["serviceArn"].(string), tg["blue"], tg["green"]
+}
+
+// servedWeight returns the weight the data plane gives group on its
+// listeners' default rules.
+func servedWeight(b *lb.Balancer, group string) int {
+	for _, l := range b.Config().Listeners {
+		for _, a := range l.DefaultActions {
+			for _, g := range a.TargetGroups {
+				if g.ARN == group {
+					return g.Weight
+				}
+			}
+		}
+	}
+	return -1
+}
+
+// TestRollbackFlipsWhileAPassIsStuck: a rollback asked through the API
+// moves production back to blue at once, even while a pass is stuck on
+// a slow runtime: the flip does not wait for the pass.
+func TestRollbackFlipsWhileAPassIsStuck(t *testing.T) {
+	h := newHarness(t)
+	b := lb.New(lb.Options{})
+	t.Cleanup(func() { b.Close(context.Background()) })
+	h.ctl = controller.New(controller.Config{Store: h.store, Drivers: h.drivers(), ARNs: arns, Now: h.now,
+		DataPlane: inProcessPlane{b}, LBAddress: "127.0.0.1"})
+	service, blue, green := h.blueGreenWeb()
+	h.passUntil("v1 steady", h.steady("web", map[string]int{"web:1": 2}))
+	h.registerTaskDef("web", "v2", nil)
+	h.call("UpdateService", `{"cluster":"c","service":"web","taskDefinition":"web:2",
+		"deploymentConfiguration":{"strategy":"BLUE_GREEN","bakeTimeInMinutes":30}}`)
+	h.passUntil("v2 baking", func() bool { return h.deployment("web")["lifecycleStage"] == "BAKE_TIME" })
+	if servedWeight(b, green) == 0 {
+		t.Fatalf("production is not on green while v2 bakes: blue %d, green %d", servedWeight(b, blue), servedWeight(b, green))
+	}
+
+	d := &holding{Driver: h.driver, waiting: make(chan struct{}, 1)}
+	ctl, nextPass := running(t, controller.Config{Store: h.store, ARNs: arns, Now: h.now,
+		Drivers: map[string]runtime.Driver{state.RuntimeProcess: d}, DataPlane: inProcessPlane{b}, LBAddress: "127.0.0.1"})
+	release := make(chan struct{})
+	d.hold.Store(&release)
+	ctl.Wake()
+	select {
+	case <-d.waiting:
+	case <-time.After(10 * time.Second):
+		t.Fatal("no pass got to the runtime")
+	}
+
+	arn := h.service("web")["currentServiceDeployment"].(string)
+	h.call("StopServiceDeployment", fmt.Sprintf(`{"serviceDeploymentArn":%q,"stopType":"ROLLBACK"}`, arn))
+	ctl.ServiceChanged(service)
+	deadline := time.Now().Add(10 * time.Second)
+	for servedWeight(b, green) != 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("production still on green 10 s after the rollback, with a pass stuck: blue %d, green %d",
+				servedWeight(b, blue), servedWeight(b, green))
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	d.hold.Store(nil)
+	close(release)
+	nextPass("once released")
 }
