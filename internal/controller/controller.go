@@ -68,9 +68,11 @@ type Controller struct {
 	plane atomic.Pointer[dataPlaneView]
 	// syncMu serializes syncs of the data plane.
 	syncMu sync.Mutex
-	// targetsMoved is set when a pass registered or deregistered a
-	// target: the pass then pushes the data plane again at its end.
-	targetsMoved atomic.Bool
+	// planeStale is set when a step stored something the data plane
+	// should serve at once: a target registered or deregistered, weights
+	// a plan asks for. The pass, or the due services, push it at their
+	// end (pushIfStale).
+	planeStale atomic.Bool
 
 	hooks    HookInvoker
 	passDone func(time.Duration)
@@ -213,11 +215,19 @@ func (c *Controller) Pass(ctx context.Context) {
 		// New tasks to start or stop: do it now rather than next pass.
 		c.syncTasks(ctx)
 	}
-	if c.targetsMoved.Swap(false) {
-		// A new task's target is health-checked from now on, not from
-		// the next pass; a drained one stops getting requests now, and
-		// the pass right after stops its task once its delay is over.
-		c.syncPlane(ctx)
+	c.pushIfStale(ctx)
+}
+
+// pushIfStale pushes the data plane when a step stored something it
+// should serve, and wakes a pass to go on from there: a new task's
+// target is health-checked from now on, not from the next pass; a
+// drained one stops getting requests now, and the pass right after stops
+// its task once its delay is over; new weights serve now, and the pass
+// after sees them served and moves the deployment on. It wakes a pass
+// only when it pushed something: should the engine ask for what already
+// serves, the tick paces it.
+func (c *Controller) pushIfStale(ctx context.Context) {
+	if c.planeStale.Swap(false) && c.syncPlane(ctx) {
 		c.Wake()
 	}
 }
@@ -225,12 +235,14 @@ func (c *Controller) Pass(ctx context.Context) {
 // syncPlane syncs the data plane and logs what failed. Without a fresh
 // view of the data plane nothing counts as healthy behind it and no
 // shift is seen done: deployments wait. The pass and due services (due.go)
-// sync it, one at a time.
-func (c *Controller) syncPlane(ctx context.Context) {
+// sync it, one at a time. It reports whether it pushed a configuration.
+func (c *Controller) syncPlane(ctx context.Context) bool {
 	c.syncMu.Lock()
 	defer c.syncMu.Unlock()
-	if err := c.syncDataPlane(ctx); err != nil && ctx.Err() == nil {
+	pushed, err := c.syncDataPlane(ctx)
+	if err != nil && ctx.Err() == nil {
 		c.plane.Store(nil)
 		c.log.Error("sync load balancer", "err", err)
 	}
+	return pushed
 }

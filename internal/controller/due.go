@@ -92,22 +92,17 @@ func (c *Controller) followDue(ctx context.Context) {
 func (c *Controller) runDue(ctx context.Context) bool {
 	// Together, as a pass does: a hundred callbacks due at once share
 	// their commits rather than wait for a hundred in turn.
-	var changed, weights atomic.Bool
+	var changed atomic.Bool
 	forEach(c.takeDue(c.now()), func(k serviceKey) {
-		r, err := c.reconcileService(ctx, k.cluster, k.name)
+		ch, err := c.reconcileService(ctx, k.cluster, k.name)
 		if err != nil && ctx.Err() == nil {
 			c.log.Error("reconcile due service", "cluster", k.cluster, "service", k.name, "err", err)
 		}
-		if r.changed {
+		if ch {
 			changed.Store(true)
 		}
-		if r.weights {
-			weights.Store(true)
-		}
 	})
-	if weights.Load() {
-		c.syncPlane(ctx)
-	}
+	c.pushIfStale(ctx)
 	return changed.Load()
 }
 

@@ -58,7 +58,7 @@ func TestHealthChangeWakesAPass(t *testing.T) {
 	b := lb.New(lb.Options{})
 	t.Cleanup(func() { b.Close(context.Background()) })
 	_, nextPass := running(t, controller.Config{Store: h.store, Drivers: h.drivers(), ARNs: arns, Now: h.now,
-		DataPlane: inProcessPlane{b}, LBAddress: "127.0.0.1"})
+		DataPlane: controller.InProcessPlane(b), LBAddress: "127.0.0.1"})
 
 	srv := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
 	t.Cleanup(srv.Close)
@@ -219,7 +219,7 @@ func TestRollbackFlipsWhileAPassIsStuck(t *testing.T) {
 	b := lb.New(lb.Options{})
 	t.Cleanup(func() { b.Close(context.Background()) })
 	h.ctl = controller.New(controller.Config{Store: h.store, Drivers: h.drivers(), ARNs: arns, Now: h.now,
-		DataPlane: inProcessPlane{b}, LBAddress: "127.0.0.1"})
+		DataPlane: controller.InProcessPlane(b), LBAddress: "127.0.0.1"})
 	service, blue, green := h.blueGreenWeb()
 	h.passUntil("v1 steady", h.steady("web", map[string]int{"web:1": 2}))
 	h.registerTaskDef("web", "v2", nil)
@@ -232,7 +232,7 @@ func TestRollbackFlipsWhileAPassIsStuck(t *testing.T) {
 
 	d := &holding{Driver: h.driver, waiting: make(chan struct{}, 1)}
 	ctl, nextPass := running(t, controller.Config{Store: h.store, ARNs: arns, Now: h.now,
-		Drivers: map[string]runtime.Driver{state.RuntimeProcess: d}, DataPlane: inProcessPlane{b}, LBAddress: "127.0.0.1"})
+		Drivers: map[string]runtime.Driver{state.RuntimeProcess: d}, DataPlane: controller.InProcessPlane(b), LBAddress: "127.0.0.1"})
 	release := make(chan struct{})
 	d.hold.Store(&release)
 	ctl.Wake()

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"reflect"
-	"sync/atomic"
 
 	"github.com/cutover/cutover/internal/lb"
 	"github.com/cutover/cutover/internal/state"
@@ -48,10 +47,6 @@ type dataPlaneView struct {
 	// versions is the block of versions in hand, carried from one view
 	// to the next.
 	versions versionRange
-	// hurried is set once weights hurried a pass (movesOn), and cleared
-	// by the next push; carried from one view to the next. Services are
-	// reconciled concurrently: it is atomic.
-	hurried atomic.Bool
 }
 
 // versionRange is the reserved versions not used yet: [next, end).
@@ -65,54 +60,53 @@ type healthKey struct {
 
 // syncDataPlane pushes the configuration compiled from the store when it
 // differs from what the data plane serves, then reads back the served
-// configuration and target health for this pass.
-func (c *Controller) syncDataPlane(ctx context.Context) error {
+// configuration and target health for this pass. It reports whether it
+// pushed.
+func (c *Controller) syncDataPlane(ctx context.Context) (pushed bool, err error) {
 	if c.dataPlane == nil {
-		return nil
+		return false, nil
 	}
 	var want lb.Config
-	err := c.store.View(ctx, func(tx store.Tx) (err error) {
+	err = c.store.View(ctx, func(tx store.Tx) (err error) {
 		want, err = state.Tx{Tx: tx}.LBConfig(c.lbAddress, 0, c.certs)
 		return err
 	})
 	if err != nil {
-		return fmt.Errorf("compile data plane config: %w", err)
+		return false, fmt.Errorf("compile data plane config: %w", err)
 	}
 	last := c.plane.Load()
 	if last == nil && len(want.Listeners) == 0 && len(want.TargetGroups) == 0 {
-		return nil // no load balancing configured, and none ever served
+		return false, nil // no load balancing configured, and none ever served
 	}
 	served, err := c.dataPlane.Config(ctx)
 	if err != nil {
-		return fmt.Errorf("read data plane config: %w", err)
+		return false, fmt.Errorf("read data plane config: %w", err)
 	}
 	want.Version = served.Version
 	var versions versionRange
-	hurried := false
 	if last != nil {
-		versions, hurried = last.versions, last.hurried.Load()
+		versions = last.versions
 	}
 	if !reflect.DeepEqual(normalize(want), normalize(served)) {
 		if want.Version, err = c.nextVersion(ctx, &versions, served.Version); err != nil {
-			return err
+			return false, err
 		}
 		if err := c.dataPlane.Apply(ctx, want); err != nil {
-			return fmt.Errorf("apply data plane config version %d: %w", want.Version, err)
+			return false, fmt.Errorf("apply data plane config version %d: %w", want.Version, err)
 		}
 		c.log.Info("data plane configured", "version", want.Version)
-		served, hurried = want, false
+		served, pushed = want, true
 	}
 	health, err := c.dataPlane.Health(ctx)
 	if err != nil {
-		return fmt.Errorf("read target health: %w", err)
+		return pushed, fmt.Errorf("read target health: %w", err)
 	}
 	view := &dataPlaneView{config: served, health: make(map[healthKey]lb.TargetHealth, len(health)), versions: versions}
-	view.hurried.Store(hurried)
 	for _, h := range health {
 		view.health[healthKey{h.TargetGroupARN, h.Target.Host, h.Target.Port}] = h
 	}
 	c.plane.Store(view)
-	return nil
+	return pushed, nil
 }
 
 // nextVersion returns the version of the next configuration pushed to a
@@ -149,20 +143,11 @@ func normalize(cfg lb.Config) lb.Config {
 }
 
 // movesOn reports whether a stored plan leaves work for a pass right
-// after it, which then runs at once rather than at the next tick: new
-// weights reach the data plane at the start of a pass, and the engine
-// moves on once it sees them served; a deployment that changed stage or
-// status (a rollback begun) may have the next stage's work to do. A
-// rollback's flip is two such steps (the test listener, then
-// production). Neither spins: stages only move forward, and weights
-// hurry a pass only if one pushed something since they last did (should
-// the data plane serve them and the engine still ask, the tick paces it).
+// after it, which then runs at once rather than at the next tick: a
+// deployment that changed stage or status (a rollback begun) may have the
+// next stage's work to do. It does not spin: stages only move forward.
+// (New weights wake a pass through pushIfStale, once pushed.)
 func (c *Controller) movesOn(sp *servicePass) bool {
-	if len(sp.plan.Weights) > 0 {
-		if p := c.plane.Load(); p != nil && p.hurried.CompareAndSwap(false, true) {
-			return true
-		}
-	}
 	d, old := sp.plan.Deployment, sp.in.Deployment
 	return d != nil && old != nil && (d.Status != old.Status || d.Stage != old.Stage)
 }

@@ -2,12 +2,19 @@ package controller
 
 import (
 	"context"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/cutover/cutover/internal/deploy"
 	"github.com/cutover/cutover/internal/ecs"
+	"github.com/cutover/cutover/internal/elbapi"
+	"github.com/cutover/cutover/internal/lb"
+	"github.com/cutover/cutover/internal/state"
 	"github.com/cutover/cutover/internal/store/bolt"
 )
 
@@ -56,9 +63,8 @@ func TestConfigVersionsFromBlocks(t *testing.T) {
 	}
 }
 
-// TestMovesOn hurries the pass after a plan that asked for weights (once
-// until something is pushed) or moved a deployment to another stage or
-// status, and no other.
+// TestMovesOn hurries the pass after a plan that moved a deployment to
+// another stage or status, and no other.
 func TestMovesOn(t *testing.T) {
 	at := func(status ecs.ServiceDeploymentStatus, stage ecs.ServiceDeploymentLifecycleStage) *deploy.Deployment {
 		d := &deploy.Deployment{}
@@ -78,31 +84,57 @@ func TestMovesOn(t *testing.T) {
 		{name: "no deployment", want: false},
 		{name: "new stage", in: at(inProgress, bake), out: at(inProgress, test), want: true},
 		{name: "rollback begun", in: at(inProgress, test), out: at(rollingBack, test), want: true},
-		{name: "weights asked", in: at(rollingBack, test), out: at(rollingBack, test), weights: weights, want: true},
+		{name: "weights asked (pushIfStale wakes for them)", in: at(rollingBack, test), out: at(rollingBack, test), weights: weights, want: false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			c := &Controller{}
-			c.plane.Store(&dataPlaneView{})
 			sp := &servicePass{in: deploy.Input{Deployment: tc.in}, plan: deploy.Plan{Deployment: tc.out, Weights: tc.weights}}
-			if got := c.movesOn(sp); got != tc.want {
+			if got := (&Controller{}).movesOn(sp); got != tc.want {
 				t.Errorf("movesOn = %v, want %v", got, tc.want)
 			}
 		})
 	}
+}
 
-	// Weights the data plane already serves, asked for again: the first
-	// ask hurries a pass, the next ones wait for a push in between.
-	c := &Controller{}
-	c.plane.Store(&dataPlaneView{})
-	sp := &servicePass{in: deploy.Input{Deployment: at(inProgress, test)}, plan: deploy.Plan{Deployment: at(inProgress, test), Weights: weights}}
-	if !c.movesOn(sp) {
-		t.Fatal("the first ask for weights does not hurry a pass")
+// TestPushIfStaleWakesOnlyWhenItPushed: a step that stored something for
+// the data plane has it pushed, and a pass woken to go on; asked again
+// with nothing new to push, it wakes none, so an engine that asks for
+// weights already served cannot spin the controller.
+func TestPushIfStaleWakesOnlyWhenItPushed(t *testing.T) {
+	st, err := bolt.Open(filepath.Join(t.TempDir(), "state.db"), time.Second)
+	if err != nil {
+		t.Fatal(err)
 	}
-	if c.movesOn(sp) {
-		t.Error("asking again with nothing pushed in between hurries another pass")
+	defer st.Close()
+	b := lb.New(lb.Options{})
+	defer b.Close(context.Background())
+	arns := state.ARNs{Region: "us-east-1", Account: "000000000000"}
+	c := New(Config{Store: st, ARNs: arns, DataPlane: balancerPlane{b}, LBAddress: "127.0.0.1"})
+	form := url.Values{"Action": {"CreateTargetGroup"}, "Version": {"2015-12-01"}, "Name": {"web"},
+		"Protocol": {"HTTP"}, "Port": {"80"}, "TargetType": {"ip"}}
+	req := httptest.NewRequest(http.MethodPost, "/", strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	rec := httptest.NewRecorder()
+	elbapi.New(elbapi.Config{Store: st, ARNs: arns}).ServeHTTP(rec, req)
+	if rec.Code != http.StatusOK {
+		t.Fatalf("CreateTargetGroup: %d %s", rec.Code, rec.Body)
 	}
-	c.plane.Store(&dataPlaneView{}) // what a sync that pushed leaves
-	if !c.movesOn(sp) {
-		t.Error("after a push, asking for weights does not hurry a pass")
+	woken := func() bool {
+		select {
+		case <-c.wake:
+			return true
+		default:
+			return false
+		}
+	}
+	ctx := context.Background()
+	c.planeStale.Store(true)
+	c.pushIfStale(ctx)
+	if !woken() || len(b.Config().TargetGroups) != 1 {
+		t.Fatalf("woken %v with the data plane serving %+v", woken(), b.Config())
+	}
+	c.planeStale.Store(true)
+	c.pushIfStale(ctx)
+	if woken() {
+		t.Error("a pass was woken with nothing new pushed")
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/cutover/cutover/internal/controller"
 	"github.com/cutover/cutover/internal/lb"
 	"github.com/cutover/cutover/internal/state"
 )
@@ -14,7 +15,7 @@ import (
 // be read while blind is set, as when the load balancer's admin socket
 // does not answer for a moment.
 type blindPlane struct {
-	inProcessPlane
+	controller.DataPlane
 	blind *atomic.Bool
 }
 
@@ -22,7 +23,7 @@ func (p blindPlane) Health(ctx context.Context) ([]lb.TargetHealth, error) {
 	if p.blind.Load() {
 		return nil, errors.New("admin socket not answering")
 	}
-	return p.inProcessPlane.Health(ctx)
+	return p.DataPlane.Health(ctx)
 }
 
 // TestRollingWaitsWhileTheLoadBalancerIsUnseen: while the controller
@@ -35,7 +36,7 @@ func TestRollingWaitsWhileTheLoadBalancerIsUnseen(t *testing.T) {
 	b := lb.New(lb.Options{})
 	t.Cleanup(func() { b.Close(context.Background()) })
 	blind := &atomic.Bool{}
-	tg := h.behindLoadBalancer(blindPlane{inProcessPlane{b}, blind})
+	tg := h.behindLoadBalancer(blindPlane{controller.InProcessPlane(b), blind})
 
 	h.registerTaskDef("web", "v1", nil)
 	h.call("CreateService", `{"cluster":"c","serviceName":"web","taskDefinition":"web","desiredCount":2,

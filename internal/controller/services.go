@@ -38,30 +38,22 @@ func (c *Controller) reconcileServices(ctx context.Context) bool {
 	var mu sync.Mutex
 	changed := false
 	forEach(keys, func(k serviceKey) {
-		r, err := c.reconcileService(ctx, k.cluster, k.name)
+		ch, err := c.reconcileService(ctx, k.cluster, k.name)
 		if err != nil && ctx.Err() == nil {
 			c.log.Error("reconcile service", "cluster", k.cluster, "service", k.name, "err", err)
 		}
 		mu.Lock()
-		changed = changed || r.changed
+		changed = changed || ch
 		mu.Unlock()
 	})
 	return changed
-}
-
-// reconciled says what reconciling a service stored.
-type reconciled struct {
-	// changed: the plan changed the service, its deployment or tasks.
-	changed bool
-	// weights: the stored plan asks for listener weights.
-	weights bool
 }
 
 // reconcileService plans one step for a service and, when the plan
 // changes anything, plans again and applies it in one write transaction.
 // The read-only first look keeps idle passes off the disk.
 // Hook invocations start once the plan that asks for them is stored.
-func (c *Controller) reconcileService(ctx context.Context, cluster, name string) (reconciled, error) {
+func (c *Controller) reconcileService(ctx context.Context, cluster, name string) (bool, error) {
 	var sp *servicePass
 	k := serviceKey{cluster, name}
 	err := state.View(ctx, c.store, func(tx state.Tx) (err error) {
@@ -75,10 +67,10 @@ func (c *Controller) reconcileService(ctx context.Context, cluster, name string)
 	})
 	if err != nil {
 		c.forgetSteady(k)
-		return reconciled{}, err
+		return false, err
 	}
 	if sp == nil || sp.svc.Status == state.ServiceInactive {
-		return reconciled{}, nil // steady and unchanged since, or gone
+		return false, nil // steady and unchanged since, or gone
 	}
 	if c.dataPlane != nil && c.plane.Load() == nil && len(sp.svc.LoadBalancers) > 0 {
 		// Without the data plane's view no target counts as healthy: the
@@ -86,7 +78,7 @@ func (c *Controller) reconcileService(ctx context.Context, cluster, name string)
 		// a rolling step stops those of other revisions freely, the ones
 		// serving included. Wait for a pass that reads the view.
 		c.log.Debug("service not reconciled: no view of the load balancer", "service", name)
-		return reconciled{}, nil
+		return false, nil
 	}
 	changed := sp.changed()
 	if changed {
@@ -99,7 +91,10 @@ func (c *Controller) reconcileService(ctx context.Context, cluster, name string)
 			return c.apply(tx, sp)
 		})
 		if err != nil {
-			return reconciled{}, err
+			return false, err
+		}
+		if len(sp.plan.Weights) > 0 {
+			c.planeStale.Store(true)
 		}
 		if c.movesOn(sp) {
 			c.Wake()
@@ -107,7 +102,7 @@ func (c *Controller) reconcileService(ctx context.Context, cluster, name string)
 	}
 	c.invoke(ctx, sp.plan.Invoke)
 	c.dueAt(serviceKey{cluster, name}, sp.plan.WakeAt)
-	return reconciled{changed: changed, weights: changed && len(sp.plan.Weights) > 0}, nil
+	return changed, nil
 }
 
 // servicePass is one engine step for a service: what was read and what

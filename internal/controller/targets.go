@@ -54,7 +54,7 @@ func (c *Controller) registerTargets(ctx context.Context, t *state.Task) (bool, 
 		return tx.PutTask(cur)
 	})
 	if err == nil {
-		c.targetsMoved.Store(true)
+		c.planeStale.Store(true)
 		c.log.Info("registered task in target group", "task", t.ID, "target_group", target.Group, "port", target.Port)
 	}
 	return err == nil, err
@@ -89,7 +89,7 @@ func (c *Controller) drainTargets(ctx context.Context, t *state.Task) (wait bool
 		return tx.PutTask(cur)
 	})
 	if err == nil {
-		c.targetsMoved.Store(true)
+		c.planeStale.Store(true)
 	}
 	return err == nil, err
 }

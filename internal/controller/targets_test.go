@@ -18,18 +18,6 @@ import (
 	"github.com/cutover/cutover/internal/store"
 )
 
-// inProcessPlane is a real data plane running inside the test.
-type inProcessPlane struct{ b *lb.Balancer }
-
-func (p inProcessPlane) Apply(_ context.Context, cfg lb.Config) error { return p.b.Apply(cfg) }
-func (p inProcessPlane) Config(context.Context) (lb.Config, error)    { return p.b.Config(), nil }
-func (p inProcessPlane) Health(context.Context) ([]lb.TargetHealth, error) {
-	return p.b.Health(), nil
-}
-func (p inProcessPlane) WaitHealth(ctx context.Context, after uint64) (uint64, error) {
-	return p.b.WaitHealth(ctx, after)
-}
-
 // elb calls an ELBv2 action with form parameters and returns the XML.
 func (h *harness) elb(api http.Handler, action string, params ...string) string {
 	h.t.Helper()
@@ -103,7 +91,7 @@ func TestTasksRegisterAndLeaveTheirTargetGroup(t *testing.T) {
 	h := newHarness(t)
 	b := lb.New(lb.Options{})
 	t.Cleanup(func() { b.Close(context.Background()) })
-	tg := h.behindLoadBalancer(inProcessPlane{b})
+	tg := h.behindLoadBalancer(controller.InProcessPlane(b))
 
 	h.registerTaskDef("web", "v1", nil)
 	h.call("CreateService", `{"cluster":"c","serviceName":"web","taskDefinition":"web","desiredCount":2,
