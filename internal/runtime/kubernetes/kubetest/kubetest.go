@@ -1,0 +1,144 @@
+// Package kubetest gives tests a real single-node Kubernetes (never a fake
+// clientset) and images for it, built with the scripts of tools/kube:
+// etcd, the control plane and a kubelet at one pinned release on a
+// containerd of their own, with pod IPs reachable from the host.
+//
+// The cluster is started once per test process (or taken from
+// CUTOVER_KUBECONFIG when set, as .ci/run does) and stopped by Main when
+// this process started it. Without what it needs (root, containerd, runc,
+// the CNI plugins, the Go toolchain) the tests that use it are skipped
+// with a clear message, except when the CI environment variable is set:
+// then they fail, so that CI never passes without running them.
+package kubetest
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/tools/clientcmd"
+)
+
+// EnvKubeconfig names a kubeconfig of a running cluster to use instead of
+// starting one. Its containerd must be the one tools/kube/up.sh starts
+// (ImportImage imports there).
+const EnvKubeconfig = "CUTOVER_KUBECONFIG"
+
+var cluster struct {
+	once    sync.Once
+	path    string
+	started bool   // this process ran up.sh and so stops the cluster
+	skip    string // why the cluster cannot be had here
+	err     error
+}
+
+// toolsDir is tools/kube of the source tree this package was built from.
+func toolsDir() string {
+	_, file, _, _ := runtime.Caller(0)
+	return filepath.Join(filepath.Dir(file), "..", "..", "..", "..", "tools", "kube")
+}
+
+// missing says what the cluster needs that this machine lacks, or "".
+func missing() string {
+	if os.Geteuid() != 0 {
+		return "not root (the kubelet mounts, makes cgroups and network namespaces)"
+	}
+	for _, c := range []string{"go", "containerd", "runc", "ctr", "openssl", "curl"} {
+		if _, err := exec.LookPath(c); err != nil {
+			return c + " not found"
+		}
+	}
+	for _, p := range []string{"bridge", "host-local", "loopback"} {
+		if _, err := os.Stat("/usr/lib/cni/" + p); err != nil {
+			return "CNI plugin " + p + " not found (containernetworking-plugins)"
+		}
+	}
+	return ""
+}
+
+// Cluster returns the admin kubeconfig of the test cluster, starting the
+// cluster on first use in this process (a cold build of its binaries
+// takes minutes; later starts reuse them).
+func Cluster(t testing.TB) string {
+	t.Helper()
+	cluster.once.Do(func() {
+		if p := os.Getenv(EnvKubeconfig); p != "" {
+			cluster.path = p
+			return
+		}
+		if m := missing(); m != "" {
+			cluster.skip = m
+			return
+		}
+		out, stderr, err := script("up.sh")
+		if err != nil {
+			cluster.err = err
+			return
+		}
+		cluster.path = strings.TrimSpace(out)
+		// A cluster that was already running belongs to whoever
+		// started it: this process leaves it running.
+		cluster.started = !strings.Contains(stderr, "reusing the running cluster")
+	})
+	if cluster.skip != "" {
+		msg := "no Kubernetes test cluster: " + cluster.skip + "; run tools/kube/up.sh as root or set " + EnvKubeconfig
+		if os.Getenv("CI") != "" {
+			t.Fatal(msg + " (CI is set: these tests must run)")
+		}
+		t.Skip(msg)
+	}
+	if cluster.err != nil {
+		t.Fatalf("start the Kubernetes test cluster: %v", cluster.err)
+	}
+	return cluster.path
+}
+
+// Client returns a clientset for the test cluster.
+func Client(t testing.TB) *kubernetes.Clientset {
+	t.Helper()
+	cfg, err := clientcmd.BuildConfigFromFlags("", Cluster(t))
+	if err != nil {
+		t.Fatalf("load kubeconfig: %v", err)
+	}
+	cs, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		t.Fatalf("kubernetes client: %v", err)
+	}
+	return cs
+}
+
+// Main runs the tests of a package that uses the cluster and, when this
+// process started it, stops it afterwards. Call it from TestMain:
+//
+//	func TestMain(m *testing.M) { os.Exit(kubetest.Main(m)) }
+func Main(m *testing.M) int {
+	code := m.Run()
+	if cluster.started {
+		if _, _, err := script("down.sh"); err != nil {
+			fmt.Fprintln(os.Stderr, "kubetest: stop the cluster:", err)
+			if code == 0 {
+				code = 1
+			}
+		}
+	}
+	return code
+}
+
+// script runs one of tools/kube's scripts and returns its stdout and
+// stderr.
+func script(name string, args ...string) (stdout, stderr string, err error) {
+	cmd := exec.Command(filepath.Join(toolsDir(), name), args...)
+	var out, errOut bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	if err := cmd.Run(); err != nil {
+		return "", "", fmt.Errorf("%s: %w\n%s", name, err, errOut.String())
+	}
+	return out.String(), errOut.String(), nil
+}
