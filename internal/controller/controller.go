@@ -167,7 +167,6 @@ func (c *Controller) Run(ctx context.Context) {
 	defer t.Stop()
 	defer c.wg.Wait()
 	c.follow(ctx)
-	c.wg.Go(func() { c.followDue(ctx) })
 	for {
 		c.Pass(ctx)
 		select {

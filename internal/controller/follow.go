@@ -12,9 +12,11 @@ import (
 // healthy moves on at once, and a stopped task is cleaned up at once.
 // Passes still read everything themselves; these only time them.
 
-// follow starts, on c.wg, the followers of the data plane and of every
-// runtime that tells of its tasks' changes.
+// follow starts, on c.wg, the reconciler of due services (due.go) and
+// the followers of the data plane and of every runtime that tells of its
+// tasks' changes.
 func (c *Controller) follow(ctx context.Context) {
+	c.wg.Go(func() { c.followDue(ctx) })
 	if c.dataPlane != nil {
 		c.wg.Go(func() { c.followHealth(ctx) })
 	}
@@ -36,8 +38,8 @@ func (c *Controller) followHealth(ctx context.Context) {
 			pause(ctx, time.Second)
 			continue
 		}
-		// A restarted data plane counts from zero again: any other
-		// generation than the last one is news.
+		// A restarted data plane counts from zero again, and answers a
+		// generation it never had at once: any other one is news.
 		if next != gen {
 			gen = next
 			c.Wake()

@@ -19,9 +19,9 @@ type DataPlane interface {
 	Config(ctx context.Context) (lb.Config, error)
 	// Health returns the health of every target.
 	Health(ctx context.Context) ([]lb.TargetHealth, error)
-	// WaitHealth returns the generation of the health report once it is
-	// past after, or ctx's error; it may return an unchanged generation
-	// after a while. followHealth long-polls it.
+	// WaitHealth returns the generation of the health report once it
+	// differs from after, or ctx's error; it may return an unchanged
+	// generation after a while. followHealth long-polls it.
 	WaitHealth(ctx context.Context, after uint64) (uint64, error)
 }
 

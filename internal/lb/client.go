@@ -21,7 +21,7 @@ const (
 	// AdminPathHealth returns the []TargetHealth of every target.
 	AdminPathHealth = "/health"
 	// AdminPathHealthWait, GET with ?after=N, answers a HealthGeneration
-	// once the health report's generation is past N, or after
+	// once the health report's generation differs from N, or after
 	// HealthWaitLimit with the current one: a long poll.
 	AdminPathHealthWait = "/health/wait"
 	// AdminPathStats returns the []TargetStats of every target.
@@ -99,8 +99,8 @@ func (c *Client) Health(ctx context.Context) ([]TargetHealth, error) {
 }
 
 // WaitHealth long-polls the data plane until its health report's
-// generation is past after (see Balancer.WaitHealth) and returns the
-// generation. It may return an unchanged one after HealthWaitLimit.
+// generation differs from after (see Balancer.WaitHealth) and returns
+// the generation. It may return an unchanged one after HealthWaitLimit.
 func (c *Client) WaitHealth(ctx context.Context, after uint64) (uint64, error) {
 	var g HealthGeneration
 	if err := c.do(ctx, http.MethodGet, AdminPathHealthWait+"?after="+strconv.FormatUint(after, 10), nil, &g); err != nil {

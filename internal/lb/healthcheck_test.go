@@ -239,6 +239,11 @@ func TestWaitHealth(t *testing.T) {
 	if again, err := wait(gen, time.Millisecond); err != nil || again != next {
 		t.Fatalf("a wait for a past generation: %d, %v; want %d at once", again, err, next)
 	}
+	// A generation this balancer never had is a caller's of an earlier
+	// process: answered at once.
+	if again, err := wait(next+100, time.Millisecond); err != nil || again != next {
+		t.Fatalf("a wait for a generation to come: %d, %v; want %d at once", again, err, next)
+	}
 
 	// Deregistered with no delay: it leaves the report at once.
 	tg.Targets, tg.DeregistrationDelay = nil, 0

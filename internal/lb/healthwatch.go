@@ -37,16 +37,18 @@ func (w *healthWatch) current() (uint64, <-chan struct{}) {
 	return w.gen, w.ch
 }
 
-// WaitHealth returns the generation of the health report once it is past
-// after: at once when it already is, else when a target's health verdict
-// changes or a drained target is dropped. A caller passes back the
-// generation it got to wait for the next change. It returns ctx's error
-// when ctx ends first. Changes that the caller makes itself (Apply) do
-// not count: it reads Health right after them anyway.
+// WaitHealth returns the generation of the health report once it differs
+// from after: at once when it already does, else when a target's health
+// verdict changes or a drained target is dropped. A caller passes back
+// the generation it got to wait for the next change; generations only
+// grow, so one above the current came from an earlier process, and is
+// answered at once too. It returns ctx's error when ctx ends first.
+// Changes that the caller makes itself (Apply) do not count: it reads
+// Health right after them anyway.
 func (b *Balancer) WaitHealth(ctx context.Context, after uint64) (uint64, error) {
 	for {
 		gen, ch := b.health.current()
-		if gen > after {
+		if gen != after {
 			return gen, nil
 		}
 		select {
