@@ -85,25 +85,25 @@ func (c *Controller) followDue(ctx context.Context) {
 }
 
 // runDue reconciles the services that are due, if any, and reports
-// whether that changed any. It is cheap when nothing is due. Weights a
+// whether a plan starts or stops tasks. It is cheap when nothing is due. Weights a
 // due service's plan asks for are pushed at once, not by the pass it
 // wakes: a rollback asked through the API flips without waiting for a
 // pass under way to end.
 func (c *Controller) runDue(ctx context.Context) bool {
 	// Together, as a pass does: a hundred callbacks due at once share
 	// their commits rather than wait for a hundred in turn.
-	var changed atomic.Bool
+	var moved atomic.Bool
 	forEach(c.takeDue(c.now()), func(k serviceKey) {
-		ch, err := c.reconcileService(ctx, k.cluster, k.name)
+		m, err := c.reconcileService(ctx, k.cluster, k.name)
 		if err != nil && ctx.Err() == nil {
 			c.log.Error("reconcile due service", "cluster", k.cluster, "service", k.name, "err", err)
 		}
-		if ch {
-			changed.Store(true)
+		if m {
+			moved.Store(true)
 		}
 	})
 	c.pushIfStale(ctx)
-	return changed.Load()
+	return moved.Load()
 }
 
 // serviceOf returns the key of the service a service ARN names.

@@ -141,13 +141,3 @@ func normalize(cfg lb.Config) lb.Config {
 	}
 	return cfg
 }
-
-// movesOn reports whether a stored plan leaves work for a pass right
-// after it, which then runs at once rather than at the next tick: a
-// deployment that changed stage or status (a rollback begun) may have the
-// next stage's work to do. It does not spin: stages only move forward.
-// (New weights wake a pass through pushIfStale, once pushed.)
-func (c *Controller) movesOn(sp *servicePass) bool {
-	d, old := sp.plan.Deployment, sp.in.Deployment
-	return d != nil && old != nil && (d.Status != old.Status || d.Stage != old.Stage)
-}

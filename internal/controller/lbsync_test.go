@@ -10,8 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cutover/cutover/internal/deploy"
-	"github.com/cutover/cutover/internal/ecs"
 	"github.com/cutover/cutover/internal/elbapi"
 	"github.com/cutover/cutover/internal/lb"
 	"github.com/cutover/cutover/internal/state"
@@ -60,38 +58,6 @@ func TestConfigVersionsFromBlocks(t *testing.T) {
 	var r2 versionRange
 	if v, err := restarted.nextVersion(ctx, &r2, 0); err != nil || v <= last {
 		t.Errorf("after a restart: version %d (%v), want above %d", v, err, last)
-	}
-}
-
-// TestMovesOn hurries the pass after a plan that moved a deployment to
-// another stage or status, and no other.
-func TestMovesOn(t *testing.T) {
-	at := func(status ecs.ServiceDeploymentStatus, stage ecs.ServiceDeploymentLifecycleStage) *deploy.Deployment {
-		d := &deploy.Deployment{}
-		d.Status, d.Stage = status, stage
-		return d
-	}
-	inProgress, rollingBack := ecs.ServiceDeploymentStatus("IN_PROGRESS"), ecs.ServiceDeploymentStatus("ROLLBACK_IN_PROGRESS")
-	bake, test := ecs.ServiceDeploymentLifecycleStageBakeTime, ecs.ServiceDeploymentLifecycleStageTestTrafficShift
-	weights := []deploy.RuleWeights{{Rule: "rule/prod"}}
-	for _, tc := range []struct {
-		name    string
-		in, out *deploy.Deployment
-		weights []deploy.RuleWeights
-		want    bool
-	}{
-		{name: "nothing moved", in: at(inProgress, bake), out: at(inProgress, bake), want: false},
-		{name: "no deployment", want: false},
-		{name: "new stage", in: at(inProgress, bake), out: at(inProgress, test), want: true},
-		{name: "rollback begun", in: at(inProgress, test), out: at(rollingBack, test), want: true},
-		{name: "weights asked (pushIfStale wakes for them)", in: at(rollingBack, test), out: at(rollingBack, test), weights: weights, want: false},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			sp := &servicePass{in: deploy.Input{Deployment: tc.in}, plan: deploy.Plan{Deployment: tc.out, Weights: tc.weights}}
-			if got := (&Controller{}).movesOn(sp); got != tc.want {
-				t.Errorf("movesOn = %v, want %v", got, tc.want)
-			}
-		})
 	}
 }
 

@@ -5,7 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -18,7 +18,7 @@ import (
 )
 
 // reconcileServices runs the deploy engine for every service that is
-// not INACTIVE and reports whether any of them changed.
+// not INACTIVE and reports whether any plan starts or stops tasks.
 func (c *Controller) reconcileServices(ctx context.Context) bool {
 	// The keys only: a steady service is not decoded (steady.go), and
 	// reconcileService leaves INACTIVE ones alone.
@@ -35,24 +35,24 @@ func (c *Controller) reconcileServices(ctx context.Context) bool {
 		}
 		return false
 	}
-	var mu sync.Mutex
-	changed := false
+	var moved atomic.Bool
 	forEach(keys, func(k serviceKey) {
-		ch, err := c.reconcileService(ctx, k.cluster, k.name)
+		m, err := c.reconcileService(ctx, k.cluster, k.name)
 		if err != nil && ctx.Err() == nil {
 			c.log.Error("reconcile service", "cluster", k.cluster, "service", k.name, "err", err)
 		}
-		mu.Lock()
-		changed = changed || ch
-		mu.Unlock()
+		if m {
+			moved.Store(true)
+		}
 	})
-	return changed
+	return moved.Load()
 }
 
 // reconcileService plans one step for a service and, when the plan
 // changes anything, plans again and applies it in one write transaction.
 // The read-only first look keeps idle passes off the disk.
-// Hook invocations start once the plan that asks for them is stored.
+// Hook invocations start once the plan that asks for them is stored. It
+// reports whether the stored plan starts or stops tasks.
 func (c *Controller) reconcileService(ctx context.Context, cluster, name string) (bool, error) {
 	var sp *servicePass
 	k := serviceKey{cluster, name}
@@ -96,13 +96,19 @@ func (c *Controller) reconcileService(ctx context.Context, cluster, name string)
 		if len(sp.plan.Weights) > 0 {
 			c.planeStale.Store(true)
 		}
-		if c.movesOn(sp) {
-			c.Wake()
-		}
 	}
 	c.invoke(ctx, sp.plan.Invoke)
 	c.dueAt(serviceKey{cluster, name}, sp.plan.WakeAt)
-	return changed, nil
+	return changed && sp.movesTasks(), nil
+}
+
+// movesTasks reports whether the plan starts or stops tasks, which the
+// task sync then does. Whatever else a plan leaves to wait for comes
+// with its own wake-up: weights are pushed at the end of the step
+// (pushIfStale), hook replies and times make the service due (due.go),
+// task and health changes are told (follow.go).
+func (sp *servicePass) movesTasks() bool {
+	return len(sp.plan.Start) > 0 || len(sp.plan.Stop) > 0 || len(sp.svc.StopRequested) > 0
 }
 
 // servicePass is one engine step for a service: what was read and what
