@@ -17,5 +17,11 @@
 // whose stored bytes are unchanged is not decoded again; a service with
 // something due at a known time (a hook's callback, the end of a bake)
 // is reconciled at that time, beside any pass under way (due.go), rather
-// than when a pass gets to it.
+// than when a pass gets to it; so is a service an API request changed.
+//
+// A deployment moves as fast as what it waits for: passes come on a
+// tick, but also as soon as the data plane tells of a health change or a
+// runtime of a task change (follow.go), and a step that stored targets or
+// weights pushes them to the data plane at its end (pushIfStale), so a
+// rollback's flip is one commit and one push after the request.
 package controller
