@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # image.sh NAME BINARY [PATH]: puts a static BINARY alone into a FROM-scratch
-# image NAME (entrypoint PATH, default /<binary's base name>) and imports it
+# image NAME (its command PATH, default /<binary's base name>) and imports it
 # into the running cluster's containerd (namespace k8s.io, where the kubelet
 # looks), without Docker or a registry. Pods use it with imagePullPolicy
 # Never or IfNotPresent and a tag other than latest.

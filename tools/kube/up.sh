@@ -11,13 +11,21 @@
 # binaries of build.sh (built here if missing).
 set -euo pipefail
 . "$(dirname "$0")/env.sh"
+# One of up.sh and down.sh at a time per state directory (up.sh runs
+# down.sh under its own lock).
+if [[ -z ${CUTOVER_KUBE_LOCKED:-} ]]; then
+  exec 9>"$KUBE_STATE.lock"
+  flock 9
+  export CUTOVER_KUBE_LOCKED=1
+fi
 S=$KUBE_STATE
 KC=$S/pki/admin.kubeconfig
 ETCD_PORT=${CUTOVER_KUBE_ETCD_PORT:-12379}
 API_PORT=${CUTOVER_KUBE_API_PORT:-16443}
 NODE=cutover-node
 # Pod addresses: a bridge on the host with host-local addresses, so the
-# host (and the load balancer on it) reaches pod IPs directly.
+# host (and the load balancer on it) reaches pod IPs directly; portmap
+# publishes a pod's hostPorts on the host, 127.0.0.1 included.
 POD_SUBNET=${CUTOVER_KUBE_POD_SUBNET:-10.217.0.0/24}
 SERVICE_RANGE=10.218.0.0/24
 BRIDGE=cutover0
@@ -49,10 +57,11 @@ until_ok() {
 }
 
 # start NAME CMD...: runs CMD in a session of its own (so that it outlives
-# the test process that ran this script) with its output in logs/NAME.log.
+# the test process that ran this script) with its output in logs/NAME.log,
+# without the lock's descriptor (which it would hold for its whole life).
 start() {
   local name=$1; shift
-  setsid "$@" >"$S/logs/$name.log" 2>&1 </dev/null &
+  setsid "$@" >"$S/logs/$name.log" 2>&1 </dev/null 9>&- &
   echo $! >"$S/run/$name.pid"
 }
 
@@ -62,7 +71,7 @@ if [[ -d $S ]] && healthy; then
   exit 0
 fi
 [[ $(id -u) == 0 ]] || { log "needs root (mounts, cgroups, network namespaces)"; exit 1; }
-for t in containerd runc ctr openssl curl /usr/lib/cni/bridge /usr/lib/cni/host-local /usr/lib/cni/loopback; do
+for t in containerd runc ctr openssl curl iptables /usr/lib/cni/bridge /usr/lib/cni/host-local /usr/lib/cni/loopback /usr/lib/cni/portmap; do
   command -v "$t" >/dev/null || { log "missing $t: apt-get install containerd runc containernetworking-plugins openssl curl"; exit 1; }
 done
 "$KUBE_TOOLS_DIR/down.sh" >&2
@@ -137,7 +146,8 @@ start etcd "$KUBE_BIN/etcd" --name cutover --data-dir "$S/etcd" \
   --initial-cluster "cutover=http://127.0.0.1:$((ETCD_PORT + 1))" --unsafe-no-fsync --quota-backend-bytes 1073741824
 until_ok 30 etcd curl -fs "http://127.0.0.1:$ETCD_PORT/health"
 
-# --- API server
+# --- API server. It reaches the kubelet (logs, exec) at the node's IP:
+# the node's name resolves nowhere.
 start kube-apiserver "$KUBE_BIN/kube-apiserver" \
   --etcd-servers "http://127.0.0.1:$ETCD_PORT" \
   --advertise-address "$IP" --secure-port "$API_PORT" \
@@ -147,7 +157,8 @@ start kube-apiserver "$KUBE_BIN/kube-apiserver" \
   --service-account-key-file "$P/sa.pub" --service-account-signing-key-file "$P/sa.key" \
   --service-account-issuer https://kubernetes.default.svc.cluster.local \
   --service-cluster-ip-range "$SERVICE_RANGE" \
-  --authorization-mode Node,RBAC --allow-privileged=true --profiling=false
+  --authorization-mode Node,RBAC --allow-privileged=true --profiling=false \
+  --kubelet-preferred-address-types InternalIP,Hostname
 
 # --- containerd, apart from any system containerd (dockerd's): its own
 # root, state and socket. The sandbox lacks CAP_SYS_RESOURCE, so the CRI
@@ -200,6 +211,11 @@ cat >"$S/cni/net.d/10-cutover.conflist" <<EOF
         "ranges": [[{"subnet": "$POD_SUBNET"}]],
         "dataDir": "$S/cni/ipam"
       }
+    },
+    {
+      "type": "portmap",
+      "capabilities": {"portMappings": true},
+      "snat": true
     }
   ]
 }

@@ -50,6 +50,9 @@ type App struct {
 	// Host is the address at which host ports are reached; default
 	// 127.0.0.1.
 	Host string
+	// Skip names cases the driver cannot pass, each with why (something
+	// its platform cannot express); they are reported as skipped.
+	Skip map[string]string
 }
 
 // SelfApp describes a test binary that calls AppMain from TestMain: the
@@ -129,6 +132,9 @@ func Run(t *testing.T, newDriver NewDriver, app App) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
+			if why, ok := app.Skip[tc.name]; ok {
+				t.Skip(why)
+			}
 			t.Parallel()
 			tc.fn(t, &harness{t: t, d: newDriver(t), app: app, prefix: taskPrefix(t)})
 		})

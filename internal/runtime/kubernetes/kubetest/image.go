@@ -50,7 +50,7 @@ func App(t testing.TB) string {
 }
 
 // ImportImage puts the static binary bin alone into a FROM-scratch image
-// named name (entrypoint pathInImage) and imports it into the test
+// named name (its command: pathInImage) and imports it into the test
 // cluster's containerd, without Docker or a registry. Use a tag other
 // than latest and imagePullPolicy Never or IfNotPresent.
 func ImportImage(t testing.TB, name, bin, pathInImage string) {

@@ -20,6 +20,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 
 	"k8s.io/client-go/kubernetes"
@@ -32,12 +33,25 @@ import (
 const EnvKubeconfig = "CUTOVER_KUBECONFIG"
 
 var cluster struct {
-	once    sync.Once
-	path    string
-	started bool   // this process ran up.sh and so stops the cluster
-	skip    string // why the cluster cannot be had here
-	err     error
+	once  sync.Once
+	path  string
+	users *os.File // holds a shared lock while this process uses the cluster
+	skip  string   // why the cluster cannot be had here
+	err   error
 }
+
+// stateDir is the cluster's state directory, as tools/kube/env.sh has it.
+func stateDir() string {
+	if s := os.Getenv("CUTOVER_KUBE_STATE"); s != "" {
+		return s
+	}
+	return "/var/tmp/cutover-kube"
+}
+
+// startedMark, in the state directory, says a test process started the
+// cluster: the last test process using it stops it. A cluster started by
+// hand is left running.
+const startedMark = "started-by-kubetest"
 
 // toolsDir is tools/kube of the source tree this package was built from.
 func toolsDir() string {
@@ -77,15 +91,29 @@ func Cluster(t testing.TB) string {
 			cluster.skip = m
 			return
 		}
+		// Test processes of several packages may share the cluster: each
+		// holds a shared lock on the users file while it runs, and the
+		// last one stops the cluster (Main).
+		users, err := os.OpenFile(stateDir()+".users", os.O_CREATE|os.O_RDWR, 0o644)
+		if err == nil {
+			err = syscall.Flock(int(users.Fd()), syscall.LOCK_SH)
+		}
+		if err != nil {
+			cluster.err = fmt.Errorf("lock the cluster's users file: %w", err)
+			return
+		}
+		cluster.users = users
 		out, stderr, err := script("up.sh")
 		if err != nil {
 			cluster.err = err
 			return
 		}
 		cluster.path = strings.TrimSpace(out)
-		// A cluster that was already running belongs to whoever
-		// started it: this process leaves it running.
-		cluster.started = !strings.Contains(stderr, "reusing the running cluster")
+		if !strings.Contains(stderr, "reusing the running cluster") {
+			if err := os.WriteFile(filepath.Join(stateDir(), startedMark), nil, 0o644); err != nil {
+				cluster.err = err
+			}
+		}
 	})
 	if cluster.skip != "" {
 		msg := "no Kubernetes test cluster: " + cluster.skip + "; run tools/kube/up.sh as root or set " + EnvKubeconfig
@@ -114,13 +142,23 @@ func Client(t testing.TB) *kubernetes.Clientset {
 	return cs
 }
 
-// Main runs the tests of a package that uses the cluster and, when this
-// process started it, stops it afterwards. Call it from TestMain:
+// Main runs the tests of a package that uses the cluster and afterwards,
+// when no other test process uses it and a test process started it,
+// stops it. Call it from TestMain:
 //
 //	func TestMain(m *testing.M) { os.Exit(kubetest.Main(m)) }
 func Main(m *testing.M) int {
 	code := m.Run()
-	if cluster.started {
+	users := cluster.users
+	if users == nil {
+		return code
+	}
+	defer func() { _ = users.Close() }()
+	// Turning the shared lock exclusive succeeds only for the last user.
+	if syscall.Flock(int(users.Fd()), syscall.LOCK_EX|syscall.LOCK_NB) != nil {
+		return code
+	}
+	if _, err := os.Stat(filepath.Join(stateDir(), startedMark)); err == nil {
 		if _, _, err := script("down.sh"); err != nil {
 			fmt.Fprintln(os.Stderr, "kubetest: stop the cluster:", err)
 			if code == 0 {

@@ -35,7 +35,7 @@ func TestClusterRunsPod(t *testing.T) {
 				Name:            "app",
 				Image:           image,
 				ImagePullPolicy: corev1.PullNever,
-				Args:            []string{"serve"},
+				Args:            []string{AppPath, "serve"},
 				Env: []corev1.EnvVar{
 					{Name: "PORT", Value: "8080"},
 					{Name: "TESTAPP_LISTEN_HOST", Value: "0.0.0.0"},

@@ -1,7 +1,10 @@
 // Command mkimage writes a FROM-scratch container image holding one static
 // binary as a docker-archive tarball, which `ctr images import` loads into
 // containerd. No Docker daemon and no registry take part: the tests build
-// their images with it on a machine that has neither.
+// their images with it on a machine that has neither. The binary is the
+// image's command, not its entrypoint, so that a container's command (a
+// pod's args, an ECS command) replaces it whole, as with the Docker
+// runtime's test images.
 //
 // Usage: mkimage -name REF -binary PATH -out TAR [-args ARG]...
 package main
@@ -32,11 +35,11 @@ func (a *argList) Set(v string) error { *a = append(*a, v); return nil }
 
 func main() {
 	ref := flag.String("name", "", "image reference, e.g. cutover.local/pause:1")
-	bin := flag.String("binary", "", "static binary to put at the image's entrypoint")
+	bin := flag.String("binary", "", "static binary to put at the image's command")
 	at := flag.String("path", "", "path of the binary inside the image (default /<binary's base name>)")
 	out := flag.String("out", "", "tarball to write")
 	var args argList
-	flag.Var(&args, "arg", "argument after the entrypoint (repeatable)")
+	flag.Var(&args, "arg", "argument after the binary in the command (repeatable)")
 	flag.Parse()
 	if err := run(*ref, *bin, *at, *out, args); err != nil {
 		fmt.Fprintln(os.Stderr, "mkimage:", err)
@@ -76,8 +79,7 @@ func run(ref, bin, at, out string, args []string) error {
 	cfg = cfg.DeepCopy()
 	cfg.OS = "linux"
 	cfg.Architecture = runtime.GOARCH
-	cfg.Config.Entrypoint = []string{at}
-	cfg.Config.Cmd = args
+	cfg.Config.Cmd = append([]string{at}, args...)
 	if img, err = mutate.ConfigFile(img, cfg); err != nil {
 		return fmt.Errorf("set config: %w", err)
 	}

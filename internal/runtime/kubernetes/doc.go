@@ -1,0 +1,33 @@
+// Package kubernetes is the kubernetes runtime: it runs each task as a
+// Kubernetes pod, through client-go.
+//
+// A task is one pod, labelled with the driver's instance and, where they
+// make valid label values, the task's own labels (cluster, service,
+// revision); the task spec is kept on the pod as an annotation, so a
+// restarted control plane re-adopts its pods by label. Container
+// definitions map onto the pod spec: image, entryPoint as command and
+// command as args, environment, ports, cpu and memory as resources,
+// healthCheck as an exec readiness probe, stopTimeout as the pod's
+// termination grace period (Kubernetes has one per pod: the longest
+// stopTimeout of the task). Containers that others depend on run before
+// them as init containers: to completion for COMPLETE and SUCCESS, as
+// sidecars (started, and passed a startup probe for HEALTHY) otherwise;
+// a dependency that can no longer hold stops the task with ECS's
+// CannotStartContainerError reason.
+//
+// A container port is reached at the pod IP (PodIP) and the container
+// port; with Config.HostPorts it is also published on the node at a host
+// port the driver picks (a pod hostPort), which the binding reports.
+//
+// Kubernetes cannot stop a pod without deleting it, and a deleted pod's
+// statuses vanish with it; so every pod carries a finalizer of the
+// driver's. Stop deletes the pod: the kubelet stops its containers with
+// SIGTERM and, after the grace period, SIGKILL, and the pod stays, with
+// its final container states, until Remove lifts the finalizer. When an
+// essential container exits the driver stops the pod the same way. The
+// stopped reason is recorded on the pod as an annotation.
+//
+// The driver watches its pods with an informer: states, exit codes and
+// health come from pod phases and container states as they change, and
+// a Watch caller is told of each change.
+package kubernetes
