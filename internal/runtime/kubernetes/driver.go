@@ -122,6 +122,9 @@ func NewWithClient(cfg Config, cs kubernetes.Interface) *Driver {
 	return d
 }
 
+// Instance returns the instance whose pods the driver runs.
+func (d *Driver) Instance() string { return d.cfg.Instance }
+
 // Close stops watching. The pods keep running.
 func (d *Driver) Close() error {
 	d.stop()
@@ -211,13 +214,11 @@ func (d *Driver) keep(spec runtime.TaskSpec, pod *corev1.Pod) {
 	}
 	d.pods[spec.ID] = pod
 	d.specs[spec.ID] = spec
-	names := containerNames(spec)
 	for _, s := range append(append([]corev1.ContainerStatus(nil), pod.Status.InitContainerStatuses...), pod.Status.ContainerStatuses...) {
 		if s.Ready {
 			d.healthy[string(pod.UID)+"/"+s.Name] = true
 		}
 	}
-	_ = names
 }
 
 // newer reports whether a's resource version is later than b's.

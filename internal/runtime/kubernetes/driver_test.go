@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"os"
 	"testing"
 	"time"
@@ -76,4 +77,75 @@ func app(t *testing.T) runtimetest.App {
 func TestConformance(t *testing.T) {
 	a := app(t)
 	runtimetest.Run(t, func(t *testing.T) runtime.Driver { return newTestDriver(t) }, a)
+}
+
+// TestAdoption: a new driver of the same instance (a restarted control
+// plane) finds the pods of the old one by label, reports them, stops a
+// task whose essential container exited while no driver watched, and
+// stops and removes what it adopted.
+func TestAdoption(t *testing.T) {
+	a := app(t)
+	old := newTestDriver(t)
+	web := a.Container("web", nil, "serve")
+	web.Ports = []runtime.PortMapping{{ContainerPort: 8080}}
+	dying := a.Container("main", nil, "exit", "4", "3s")
+	ctx := context.Background()
+	for _, spec := range []runtime.TaskSpec{
+		{ID: "running", Containers: []runtime.ContainerSpec{web}},
+		{ID: "dying", Containers: []runtime.ContainerSpec{dying}},
+	} {
+		if _, err := old.Start(ctx, spec); err != nil {
+			t.Fatalf("Start %s: %v", spec.ID, err)
+		}
+	}
+	waitFor(t, old, "running", runtime.StateRunning)
+	waitFor(t, old, "dying", runtime.StateRunning)
+	_ = old.Close() // the control plane dies; main exits while nobody watches
+	time.Sleep(4 * time.Second)
+
+	d, err := kubernetes.New(kubernetes.Config{Kubeconfig: kubetest.Cluster(t), Instance: old.Instance(), PullPolicy: corev1.PullNever})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = d.Close() })
+	list, err := d.List(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(list) != 2 {
+		t.Fatalf("List = %+v, want the two tasks of the old driver", list)
+	}
+	waitFor(t, d, "running", runtime.StateRunning)
+	st := waitFor(t, d, "dying", runtime.StateStopped)
+	if st.StoppedReason != "Essential container in task exited" || st.Containers[0].ExitCode == nil || *st.Containers[0].ExitCode != 4 {
+		t.Errorf("dying: reason %q, containers %+v", st.StoppedReason, st.Containers)
+	}
+	if err := d.Stop(ctx, "running"); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, d, "running", runtime.StateStopped)
+	for _, id := range []string{"running", "dying"} {
+		if err := d.Remove(ctx, id); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := d.Inspect(ctx, id); !errors.Is(err, runtime.ErrTaskNotFound) {
+			t.Errorf("Inspect %s after Remove = %v", id, err)
+		}
+	}
+}
+
+// waitFor polls Inspect until the task is in state.
+func waitFor(t *testing.T, d runtime.Driver, id string, state runtime.State) runtime.TaskStatus {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		st, err := d.Inspect(context.Background(), id)
+		if err == nil && st.State == state {
+			return st
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("task %s: timed out waiting for %s; last: %+v, %v", id, state, st, err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 }

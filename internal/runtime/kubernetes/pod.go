@@ -147,7 +147,7 @@ func (d *Driver) buildPod(spec runtime.TaskSpec) (*corev1.Pod, error) {
 	}
 	for _, i := range startOrder(spec, index) {
 		c := spec.Containers[i]
-		kc, err := d.container(c, names[i], spec)
+		kc, err := d.container(c, names[i])
 		if err != nil {
 			return nil, fmt.Errorf("%w: container %q: %w", runtime.ErrInvalidSpec, c.Name, err)
 		}
@@ -239,7 +239,7 @@ func startOrder(spec runtime.TaskSpec, index map[string]int) []int {
 }
 
 // container maps one container definition onto a Kubernetes container.
-func (d *Driver) container(c runtime.ContainerSpec, name string, spec runtime.TaskSpec) (corev1.Container, error) {
+func (d *Driver) container(c runtime.ContainerSpec, name string) (corev1.Container, error) {
 	kc := corev1.Container{
 		Name:            name,
 		Image:           c.Image,
@@ -311,7 +311,6 @@ func (d *Driver) container(c runtime.ContainerSpec, name string, spec runtime.Ta
 	for _, m := range c.Mounts {
 		kc.VolumeMounts = append(kc.VolumeMounts, corev1.VolumeMount{Name: volumeName(m.Volume), MountPath: m.Target, ReadOnly: m.ReadOnly})
 	}
-	_ = spec
 	return kc, nil
 }
 
