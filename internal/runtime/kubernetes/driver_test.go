@@ -5,6 +5,8 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"net"
+	"net/http"
 	"os"
 	"testing"
 	"time"
@@ -116,6 +118,20 @@ func TestAdoption(t *testing.T) {
 		t.Fatalf("List = %+v, want the two tasks of the old driver", list)
 	}
 	waitFor(t, d, "running", runtime.StateRunning)
+	// The adopted task is reached as the load balancer reaches pods: at
+	// the pod IP and the container port.
+	ip, err := d.PodIP(ctx, "running")
+	if err != nil || ip == "" {
+		t.Fatalf("PodIP = %q, %v", ip, err)
+	}
+	resp, err := http.Get("http://" + net.JoinHostPort(ip, "8080") + "/")
+	if err != nil {
+		t.Fatalf("GET from the pod IP: %v", err)
+	}
+	_ = resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Errorf("GET from the pod IP: %s", resp.Status)
+	}
 	st := waitFor(t, d, "dying", runtime.StateStopped)
 	if st.StoppedReason != "Essential container in task exited" || st.Containers[0].ExitCode == nil || *st.Containers[0].ExitCode != 4 {
 		t.Errorf("dying: reason %q, containers %+v", st.StoppedReason, st.Containers)
