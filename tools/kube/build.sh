@@ -1,17 +1,16 @@
 #!/usr/bin/env bash
 # Builds etcd, kube-apiserver, kube-controller-manager, kube-scheduler,
 # kubelet and kubectl at the release pinned in go.mod, plus the pause
-# program and the image writer, into $KUBE_BIN. A cache hit (the binaries
-# are there and were built from this go.mod, go.sum and cmd/) builds
-# nothing; a cold build takes minutes (see README.md). Prints the bin dir.
+# program and the image writer, into $KUBE_BIN (a directory per version of
+# go.mod, go.sum and cmd/). A cache hit builds nothing; a cold build takes
+# minutes (see README.md). Prints the bin dir.
 set -euo pipefail
 . "$(dirname "$0")/env.sh"
 cd "$KUBE_TOOLS_DIR"
 
-stamp=$(cat go.mod go.sum $(find cmd -name '*.go' | sort) | sha256sum | cut -d' ' -f1)
 have=true
 for b in "${KUBE_BINARIES[@]}"; do [[ -x $KUBE_BIN/$b ]] || have=false; done
-if $have && [[ $(cat "$KUBE_BIN/.stamp" 2>/dev/null) == "$stamp" ]]; then
+if $have; then
   echo "$KUBE_BIN"
   exit 0
 fi
@@ -26,9 +25,11 @@ for p in "$pkg" k8s.io/client-go/pkg/version; do
   ldflags+=" -X $p.gitTreeState=clean -X $p.buildDate=1970-01-01T00:00:00Z"
 done
 
-tmp=$KUBE_CACHE_DIR/bin.tmp
-rm -rf "$tmp"
-mkdir -p "$tmp"
+# Build beside the final place and move it there whole: a concurrent
+# build.sh of the same version builds into a directory of its own.
+mkdir -p "$(dirname "$KUBE_BIN")"
+tmp=$(mktemp -d "$KUBE_BIN.tmp.XXXXXX")
+trap 'rm -rf "$tmp"' EXIT
 start=$SECONDS
 echo "building Kubernetes $KUBE_VERSION into $KUBE_BIN (a cold build takes minutes)" >&2
 CGO_ENABLED=0 go build -trimpath -ldflags "$ldflags" -o "$tmp/" \
@@ -38,8 +39,10 @@ CGO_ENABLED=0 go build -trimpath -ldflags "$ldflags" -o "$tmp/" \
   k8s.io/kubernetes/cmd/kube-scheduler \
   k8s.io/kubernetes/cmd/kubelet \
   k8s.io/kubernetes/cmd/kubectl
-echo "$stamp" >"$tmp/.stamp"
-rm -rf "$KUBE_BIN"
-mv "$tmp" "$KUBE_BIN"
+if [[ -d $KUBE_BIN ]]; then
+  echo "another build.sh finished first; keeping its binaries" >&2
+else
+  mv "$tmp" "$KUBE_BIN"
+fi
 echo "built in $((SECONDS - start)) s" >&2
 echo "$KUBE_BIN"

@@ -3,7 +3,11 @@
 KUBE_VERSION=v1.35.4
 KUBE_TOOLS_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 KUBE_CACHE_DIR=${CUTOVER_KUBE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/cutover/kube/$KUBE_VERSION}
-KUBE_BIN=$KUBE_CACHE_DIR/bin
+# The binaries of each version of this module's go.mod, go.sum and cmd/
+# have a directory of their own, so that checkouts of different commits
+# (a developer's tree, a CI clone) never overwrite each other's.
+KUBE_STAMP=$(cd "$KUBE_TOOLS_DIR" && cat go.mod go.sum $(find cmd -name '*.go' | sort) | sha256sum | cut -c1-12)
+KUBE_BIN=$KUBE_CACHE_DIR/$KUBE_STAMP/bin
 # The cluster's state: etcd's data, certificates, containerd's root, the
 # kubelet's pods, logs and pid files. One cluster per state directory.
 KUBE_STATE=${CUTOVER_KUBE_STATE:-/var/tmp/cutover-kube}
