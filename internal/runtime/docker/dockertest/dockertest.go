@@ -7,8 +7,6 @@ package dockertest
 import (
 	"context"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -16,6 +14,7 @@ import (
 	"github.com/docker/docker/client"
 
 	"github.com/cutover/cutover/internal/runtime/docker"
+	"github.com/cutover/cutover/internal/runtime/runtimetest"
 )
 
 // Client returns a client of the Docker daemon of the environment
@@ -61,11 +60,9 @@ func AppImage(t testing.TB, cli *client.Client) string {
 			return
 		}
 		defer func() { _ = os.RemoveAll(dir) }()
-		bin := filepath.Join(dir, "testapp")
-		cmd := exec.Command("go", "build", "-o", bin, "github.com/cutover/cutover/internal/runtime/runtimetest/testapp")
-		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			app.err = &buildError{err: err, out: string(out)}
+		bin, err := runtimetest.BuildApp(dir)
+		if err != nil {
+			app.err = err
 			return
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
@@ -77,10 +74,3 @@ func AppImage(t testing.TB, cli *client.Client) string {
 	}
 	return app.ref
 }
-
-type buildError struct {
-	err error
-	out string
-}
-
-func (e *buildError) Error() string { return e.err.Error() + ": " + e.out }

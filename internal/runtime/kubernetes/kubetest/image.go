@@ -2,10 +2,10 @@ package kubetest
 
 import (
 	"os"
-	"os/exec"
-	"path/filepath"
 	"sync"
 	"testing"
+
+	"github.com/cutover/cutover/internal/runtime/runtimetest"
 )
 
 // AppImage is the conformance suite's test app (runtimetest.AppMain) as an
@@ -34,11 +34,9 @@ func App(t testing.TB) string {
 			return
 		}
 		defer func() { _ = os.RemoveAll(dir) }()
-		bin := filepath.Join(dir, "testapp")
-		cmd := exec.Command("go", "build", "-o", bin, "github.com/cutover/cutover/internal/runtime/runtimetest/testapp")
-		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			app.err = &buildError{err: err, out: string(out)}
+		bin, err := runtimetest.BuildApp(dir)
+		if err != nil {
+			app.err = err
 			return
 		}
 		app.err = importImage(AppImage, bin, AppPath)
@@ -65,10 +63,3 @@ func importImage(name, bin, pathInImage string) error {
 	_, _, err := script("image.sh", name, bin, pathInImage)
 	return err
 }
-
-type buildError struct {
-	err error
-	out string
-}
-
-func (e *buildError) Error() string { return e.err.Error() + ": " + e.out }
