@@ -13,3 +13,13 @@ KUBE_BIN=$KUBE_CACHE_DIR/$KUBE_STAMP/bin
 KUBE_STATE=${CUTOVER_KUBE_STATE:-/var/tmp/cutover-kube}
 # Binaries build.sh makes; the first six are the cluster's.
 KUBE_BINARIES=(etcd kube-apiserver kube-controller-manager kube-scheduler kubelet kubectl pause mkimage)
+
+# kube_lock takes the state directory's lock: one of up.sh and down.sh at
+# a time (up.sh runs down.sh under its own lock, which it hands down).
+kube_lock() {
+  if [[ -z ${CUTOVER_KUBE_LOCKED:-} ]]; then
+    exec 9>"$KUBE_STATE.lock"
+    flock 9
+    export CUTOVER_KUBE_LOCKED=1
+  fi
+}

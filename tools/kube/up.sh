@@ -11,13 +11,7 @@
 # binaries of build.sh (built here if missing).
 set -euo pipefail
 . "$(dirname "$0")/env.sh"
-# One of up.sh and down.sh at a time per state directory (up.sh runs
-# down.sh under its own lock).
-if [[ -z ${CUTOVER_KUBE_LOCKED:-} ]]; then
-  exec 9>"$KUBE_STATE.lock"
-  flock 9
-  export CUTOVER_KUBE_LOCKED=1
-fi
+kube_lock
 S=$KUBE_STATE
 KC=$S/pki/admin.kubeconfig
 ETCD_PORT=${CUTOVER_KUBE_ETCD_PORT:-12379}
