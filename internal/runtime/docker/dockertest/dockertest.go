@@ -54,20 +54,12 @@ var app struct {
 func AppImage(t testing.TB, cli *client.Client) string {
 	t.Helper()
 	app.once.Do(func() {
-		dir, err := os.MkdirTemp("", "cutover-testapp-")
-		if err != nil {
-			app.err = err
-			return
-		}
-		defer func() { _ = os.RemoveAll(dir) }()
-		bin, err := runtimetest.BuildApp(dir)
-		if err != nil {
-			app.err = err
-			return
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-		defer cancel()
-		app.ref, app.err = docker.ImportBinary(ctx, cli, bin, AppPath, "cutover-testapp")
+		app.err = runtimetest.WithAppBinary(func(bin string) (err error) {
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+			defer cancel()
+			app.ref, err = docker.ImportBinary(ctx, cli, bin, AppPath, "cutover-testapp")
+			return err
+		})
 	})
 	if app.err != nil {
 		t.Fatalf("build the test app image: %v", app.err)

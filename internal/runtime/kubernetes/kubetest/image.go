@@ -1,7 +1,6 @@
 package kubetest
 
 import (
-	"os"
 	"sync"
 	"testing"
 
@@ -28,18 +27,9 @@ func App(t testing.TB) string {
 	t.Helper()
 	Cluster(t)
 	app.once.Do(func() {
-		dir, err := os.MkdirTemp("", "cutover-testapp-")
-		if err != nil {
-			app.err = err
-			return
-		}
-		defer func() { _ = os.RemoveAll(dir) }()
-		bin, err := runtimetest.BuildApp(dir)
-		if err != nil {
-			app.err = err
-			return
-		}
-		app.err = importImage(AppImage, bin, AppPath)
+		app.err = runtimetest.WithAppBinary(func(bin string) error {
+			return importImage(AppImage, bin, AppPath)
+		})
 	})
 	if app.err != nil {
 		t.Fatalf("build the test app image: %v", app.err)
