@@ -62,6 +62,15 @@ type Watcher interface {
 	Watch(ctx context.Context, changed func(id string)) error
 }
 
+// ECS's defaults for what a task definition leaves unset: the zero
+// values of ContainerSpec.StopTimeout and of HealthCheck's fields.
+const (
+	DefaultStopTimeout    = 30 * time.Second
+	DefaultHealthInterval = 30 * time.Second
+	DefaultHealthTimeout  = 5 * time.Second
+	DefaultHealthRetries  = 3
+)
+
 // TaskSpec is everything a driver needs to run one task.
 type TaskSpec struct {
 	// ID identifies the task; it is unique and safe as a file name.
@@ -102,7 +111,7 @@ type ContainerSpec struct {
 	// container runs, even while the control plane is down.
 	HealthCheck *HealthCheck `json:"healthCheck,omitempty"`
 	// StopTimeout is how long the container gets between SIGTERM and
-	// SIGKILL; zero means 30 seconds.
+	// SIGKILL; zero means DefaultStopTimeout.
 	StopTimeout time.Duration `json:"stopTimeout,omitempty"`
 	// DependsOn holds the conditions on other containers of the task
 	// that must hold before this one starts. A condition that can no
@@ -199,12 +208,12 @@ type PortMapping struct {
 type HealthCheck struct {
 	// Command is ["CMD", args...] or ["CMD-SHELL", "shell command"].
 	Command []string `json:"command"`
-	// Interval between checks; zero means 30 seconds.
+	// Interval between checks; zero means DefaultHealthInterval.
 	Interval time.Duration `json:"interval,omitempty"`
-	// Timeout of one check; zero means 5 seconds.
+	// Timeout of one check; zero means DefaultHealthTimeout.
 	Timeout time.Duration `json:"timeout,omitempty"`
 	// Retries is how many consecutive failures make the container
-	// UNHEALTHY; zero means 3.
+	// UNHEALTHY; zero means DefaultHealthRetries.
 	Retries int `json:"retries,omitempty"`
 	// StartPeriod is the grace period after start during which failures
 	// do not count; zero means none.

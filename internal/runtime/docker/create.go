@@ -18,14 +18,6 @@ import (
 	"github.com/cutover/cutover/internal/runtime"
 )
 
-// ECS's defaults for what a task definition leaves unset.
-const (
-	defaultStopTimeout = 30 * time.Second
-	defaultInterval    = 30 * time.Second
-	defaultTimeout     = 5 * time.Second
-	defaultRetries     = 3
-)
-
 // validateSpec checks what every driver requires and what Docker needs
 // on top: an image per container, and container ports unique across the
 // task, whose containers share one network namespace.
@@ -130,13 +122,13 @@ func (d *Driver) containerConfig(spec runtime.TaskSpec, c runtime.ContainerSpec,
 	if hc := c.HealthCheck; hc != nil {
 		cfg.Healthcheck = &container.HealthConfig{
 			Test:        hc.Command,
-			Interval:    orDefault(hc.Interval, defaultInterval),
-			Timeout:     orDefault(hc.Timeout, defaultTimeout),
+			Interval:    orDefault(hc.Interval, runtime.DefaultHealthInterval),
+			Timeout:     orDefault(hc.Timeout, runtime.DefaultHealthTimeout),
 			StartPeriod: hc.StartPeriod,
 			Retries:     hc.Retries,
 		}
 		if hc.Retries == 0 {
-			cfg.Healthcheck.Retries = defaultRetries
+			cfg.Healthcheck.Retries = runtime.DefaultHealthRetries
 		}
 	}
 	host := &container.HostConfig{
@@ -197,7 +189,7 @@ func taskVolumes(spec runtime.TaskSpec) []string {
 }
 
 func stopTimeout(c runtime.ContainerSpec) time.Duration {
-	return orDefault(c.StopTimeout, defaultStopTimeout)
+	return orDefault(c.StopTimeout, runtime.DefaultStopTimeout)
 }
 
 func orDefault(v, def time.Duration) time.Duration {

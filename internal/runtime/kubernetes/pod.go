@@ -41,14 +41,6 @@ const (
 	finalizer = "cutover.io/keep-until-removed"
 )
 
-// Defaults of ECS where the task definition says nothing.
-const (
-	defaultStopTimeout = 30 * time.Second
-	defaultInterval    = 30 * time.Second
-	defaultTimeout     = 5 * time.Second
-	defaultRetries     = 3
-)
-
 // podName is the pod's name for a task: DNS-safe, lowercase, and unique
 // per (instance, task ID) through a hash of both.
 func podName(instance, id string) string {
@@ -378,13 +370,13 @@ func probeOf(hc *runtime.HealthCheck) (*corev1.Probe, error) {
 func healthDefaults(hc *runtime.HealthCheck) (interval, timeout time.Duration, retries int) {
 	interval, timeout, retries = hc.Interval, hc.Timeout, hc.Retries
 	if interval <= 0 {
-		interval = defaultInterval
+		interval = runtime.DefaultHealthInterval
 	}
 	if timeout <= 0 {
-		timeout = defaultTimeout
+		timeout = runtime.DefaultHealthTimeout
 	}
 	if retries <= 0 {
-		retries = defaultRetries
+		retries = runtime.DefaultHealthRetries
 	}
 	return interval, timeout, retries
 }
@@ -403,7 +395,7 @@ func stopTimeout(c runtime.ContainerSpec) time.Duration {
 	if c.StopTimeout > 0 {
 		return c.StopTimeout
 	}
-	return defaultStopTimeout
+	return runtime.DefaultStopTimeout
 }
 
 // volume maps a task volume onto an emptyDir and a host volume onto a

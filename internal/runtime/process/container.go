@@ -19,9 +19,6 @@ import (
 	"github.com/cutover/cutover/internal/runtime"
 )
 
-// defaultStopTimeout is the StopTimeout of a container that sets none.
-const defaultStopTimeout = 30 * time.Second
-
 // container is one container of the task, as the shim runs it.
 type container struct {
 	index   int
@@ -214,7 +211,7 @@ func (c *container) stop(logger *slog.Logger) {
 	}
 	timeout := c.spec.StopTimeout
 	if timeout <= 0 {
-		timeout = defaultStopTimeout
+		timeout = runtime.DefaultStopTimeout
 	}
 	_ = syscall.Kill(-c.pid, syscall.SIGTERM)
 	go func() {

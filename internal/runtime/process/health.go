@@ -8,15 +8,9 @@ import (
 	"github.com/cutover/cutover/internal/runtime"
 )
 
-// Health check defaults, as in ECS and Docker.
-const (
-	defaultHealthInterval = 30 * time.Second
-	defaultHealthTimeout  = 5 * time.Second
-	defaultHealthRetries  = 3
-	// probeWaitDelay bounds how long a timed-out probe's output pipes
-	// are waited for after its process group was killed.
-	probeWaitDelay = time.Second
-)
+// probeWaitDelay bounds how long a timed-out probe's output pipes are
+// waited for after its process group was killed.
+const probeWaitDelay = time.Second
 
 // healthTracker turns probe results into a health status with Docker's
 // rules: until the first counted result the status is UNKNOWN; a success
@@ -38,7 +32,7 @@ type healthTracker struct {
 func newHealthTracker(hc runtime.HealthCheck, startedAt time.Time) *healthTracker {
 	retries := hc.Retries
 	if retries <= 0 {
-		retries = defaultHealthRetries
+		retries = runtime.DefaultHealthRetries
 	}
 	return &healthTracker{
 		retries:     retries,
@@ -88,10 +82,10 @@ func (s *shim) runHealth(ctx context.Context, c *container, startedAt time.Time)
 	hc := *c.spec.HealthCheck
 	interval, timeout := hc.Interval, hc.Timeout
 	if interval <= 0 {
-		interval = defaultHealthInterval
+		interval = runtime.DefaultHealthInterval
 	}
 	if timeout <= 0 {
-		timeout = defaultHealthTimeout
+		timeout = runtime.DefaultHealthTimeout
 	}
 	tracker := newHealthTracker(hc, startedAt)
 	last := runtime.HealthUnknown

@@ -28,9 +28,6 @@ const (
 	pollInterval = 50 * time.Millisecond
 	startTimeout = 60 * time.Second
 	testTimeout  = 5 * time.Minute
-	// defaultStopTimeout is a container's stop timeout when its spec
-	// sets none (runtime.ContainerSpec.StopTimeout).
-	defaultStopTimeout = 30 * time.Second
 )
 
 // App describes how a driver runs the test app (see AppMain) in a
@@ -224,7 +221,7 @@ func (h *harness) cleanup(id string) {
 	}
 	h.cleaned[id] = true
 	h.t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), defaultStopTimeout+waitTimeout+startTimeout)
+		ctx, cancel := context.WithTimeout(context.Background(), runtime.DefaultStopTimeout+waitTimeout+startTimeout)
 		defer cancel()
 		if err := h.d.Stop(ctx, id); errors.Is(err, runtime.ErrTaskNotFound) {
 			return
@@ -235,7 +232,7 @@ func (h *harness) cleanup(id string) {
 		// before it handles SIGTERM; as PID 1 of a container it ignores
 		// it, and only the kill after the stop timeout (30 s by default)
 		// ends it.
-		deadline := time.Now().Add(defaultStopTimeout + waitTimeout)
+		deadline := time.Now().Add(runtime.DefaultStopTimeout + waitTimeout)
 		for {
 			st, err := h.d.Inspect(ctx, id)
 			if err != nil || st.State == runtime.StateStopped || time.Now().After(deadline) {
