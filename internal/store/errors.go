@@ -10,4 +10,8 @@ var (
 	ErrReadOnly = errors.New("read-only transaction")
 	// ErrStop is returned by a Scan callback to end the scan early.
 	ErrStop = errors.New("stop scan")
+	// ErrNotLeader means a write was refused because this server does
+	// not hold the leader lease of a store that several servers share:
+	// another server leads, or this one lost the lease.
+	ErrNotLeader = errors.New("not the leader")
 )

@@ -35,11 +35,14 @@
 // commit is flushed to its WAL (synchronous_commit, which Open sets to
 // on unless the URL says otherwise).
 //
-// # High availability, later
+// # Several servers
 //
-// The write lock is where a leader's fencing goes: with several servers
-// on one database, a leader lease (a row with a token, or a session
-// advisory lock) elects the writer, and beginWrite checks the leader's
-// token after taking the lock, inside the transaction, so that a server
-// that lost its lease cannot commit.
+// Servers that share a store elect the one that writes with a leader
+// lease, a row in cutover_leader with a fencing term (lease.go): a
+// server takes it with Campaign, renews it before it expires, and once
+// a store has campaigned its write transactions check, under the write
+// lock, that it still holds the lease; they fail with store.ErrNotLeader
+// otherwise. Campaign takes the same lock, so a server that takes the
+// lease over waits for the last write of the old leader, and the old
+// leader, paused or cut off past its lease, cannot write again.
 package postgres

@@ -25,6 +25,19 @@ var migrations = []string{
 		tbl   text COLLATE "C" PRIMARY KEY,
 		value bigint NOT NULL
 	);`,
+	// 2: the leader lease of the servers sharing the schema (lease.go),
+	// and the control plane's instance ID.
+	`CREATE TABLE cutover_leader (
+		id         smallint PRIMARY KEY CHECK (id = 1),
+		holder     text NOT NULL,
+		address    text NOT NULL,
+		term       bigint NOT NULL,
+		expires_at timestamptz NOT NULL
+	);
+	CREATE TABLE cutover_instance (
+		id       smallint PRIMARY KEY CHECK (id = 1),
+		instance text NOT NULL
+	);`,
 }
 
 // sqlMigrationsTable records the versions applied, one row each.

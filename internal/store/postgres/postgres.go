@@ -7,6 +7,7 @@ import (
 	"hash/fnv"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -47,6 +48,10 @@ type Store struct {
 	// write transactions before they take a connection, so writers
 	// waiting for the advisory lock never exhaust the pool.
 	writer chan struct{}
+	// fenced is set by the first Campaign: from then on a write commits
+	// only while held is the lease (lease.go).
+	fenced atomic.Bool
+	held   atomic.Pointer[heldLease]
 }
 
 // Open connects to the PostgreSQL database named by url (a postgres://
@@ -162,8 +167,12 @@ func (s *Store) beginWrite(ctx context.Context) (pgx.Tx, error) {
 		rollback(ctx, ptx)
 		return nil, wrapError(fmt.Sprintf("take the write lock of PostgreSQL at %s", s.where), err)
 	}
-	// A leader's fencing check goes here, once there are leaders: the
-	// lock orders it with every other write.
+	// The lock orders the lease's check with every other write, and
+	// with the lease changing hands.
+	if err := s.fence(ctx, ptx); err != nil {
+		rollback(ctx, ptx)
+		return nil, err
+	}
 	return ptx, nil
 }
 
