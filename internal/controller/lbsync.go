@@ -66,13 +66,9 @@ func (c *Controller) syncDataPlane(ctx context.Context) (pushed bool, err error)
 	if c.dataPlane == nil {
 		return false, nil
 	}
-	var want lb.Config
-	err = c.store.View(ctx, func(tx store.Tx) (err error) {
-		want, err = state.Tx{Tx: tx}.LBConfig(c.lbAddress, 0, c.certs)
-		return err
-	})
+	want, err := compileDataPlane(ctx, c.store, c.lbAddress, c.certs)
 	if err != nil {
-		return false, fmt.Errorf("compile data plane config: %w", err)
+		return false, err
 	}
 	last := c.plane.Load()
 	if last == nil && len(want.Listeners) == 0 && len(want.TargetGroups) == 0 {
@@ -87,7 +83,7 @@ func (c *Controller) syncDataPlane(ctx context.Context) (pushed bool, err error)
 	if last != nil {
 		versions = last.versions
 	}
-	if !reflect.DeepEqual(normalize(want), normalize(served)) {
+	if !sameConfig(want, served) {
 		if want.Version, err = c.nextVersion(ctx, &versions, served.Version); err != nil {
 			return false, err
 		}
@@ -129,6 +125,25 @@ func (c *Controller) nextVersion(ctx context.Context, r *versionRange, served ui
 	v := max(r.next, served+1)
 	r.next = v + 1
 	return v, nil
+}
+
+// compileDataPlane returns the data plane configuration st holds, for a
+// data plane that binds listeners on lbAddress, without a version.
+func compileDataPlane(ctx context.Context, st store.Store, lbAddress string, certs state.CertificateFiles) (cfg lb.Config, err error) {
+	err = st.View(ctx, func(tx store.Tx) (err error) {
+		cfg, err = state.Tx{Tx: tx}.LBConfig(lbAddress, 0, certs)
+		return err
+	})
+	if err != nil {
+		return lb.Config{}, fmt.Errorf("compile data plane config: %w", err)
+	}
+	return cfg, nil
+}
+
+// sameConfig reports whether want, whose version is served's, is what
+// served is.
+func sameConfig(want, served lb.Config) bool {
+	return reflect.DeepEqual(normalize(want), normalize(served))
 }
 
 // normalize makes empty and nil slices compare equal.
