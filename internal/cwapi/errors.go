@@ -9,6 +9,7 @@ import (
 	"github.com/cutover/cutover/internal/awsmodel"
 	"github.com/cutover/cutover/internal/awsquery"
 	"github.com/cutover/cutover/internal/sigv4"
+	"github.com/cutover/cutover/internal/store"
 )
 
 // Error is a CloudWatch error as it goes on the wire. Errors of the
@@ -127,6 +128,9 @@ func errorResponse(err error, p protocol) *Error {
 			return apiErr(codeSerialization, "%s", ve.Message)
 		}
 		return apiErr(codeValidation, "%s", ve.Message)
+	}
+	if errors.Is(err, store.ErrNotLeader) { // a takeover: AWS clients retry a 503
+		return &Error{Code: "ServiceUnavailable", Message: "The server " + store.ErrNotLeader.Error() + ".", Status: http.StatusServiceUnavailable}
 	}
 	return apiErr(errInternalServiceFault, "The request processing has failed because of an unknown error.")
 }

@@ -59,6 +59,9 @@ func ErrorResponse(err error) (status int, typ, msg string) {
 	if errors.As(err, &se) {
 		return se.JSONStatus(), se.JSONType(), se.Message
 	}
+	if errors.Is(err, store.ErrNotLeader) { // a takeover: AWS clients retry a 503
+		return http.StatusServiceUnavailable, "ServerException", "The server " + store.ErrNotLeader.Error() + "."
+	}
 	if de := store.DiskError(err); de != nil {
 		return http.StatusInternalServerError, "ServerException", "The server could not store the request: " + de.Error() + "."
 	}

@@ -92,6 +92,9 @@ func errorResponse(err error) *Error {
 	if errors.As(err, &se) {
 		return &Error{Code: se.QueryCode(), Message: se.Message, Status: se.QueryStatus()}
 	}
+	if errors.Is(err, store.ErrNotLeader) { // a takeover: AWS clients retry a 503
+		return &Error{Code: "ServiceUnavailable", Message: "The server " + store.ErrNotLeader.Error() + ".", Status: http.StatusServiceUnavailable}
+	}
 	if de := store.DiskError(err); de != nil { // the operator must act: say why
 		return &Error{Code: codeInternal, Message: "The server could not store the request: " + de.Error() + ".", Status: http.StatusInternalServerError}
 	}

@@ -163,18 +163,25 @@ func orDefault(d, def time.Duration) time.Duration {
 	return d
 }
 
-// Run follows the log, delivers events to the sinks and prunes the log
-// until ctx is done; then it ends the SSE streams and returns once every
-// sink worker has stopped. Run must be called at most once.
+// Run follows the log for the SSE streams until ctx is done; then it
+// ends the streams. Run must be called at most once. Deliver does the
+// rest.
 func (e *Events) Run(ctx context.Context) {
+	e.watch(ctx)
+	e.stopOnce.Do(func() { close(e.stopped) })
+}
+
+// Deliver delivers events to the sinks and prunes the log until ctx is
+// done, while Run runs, and returns once every sink worker has stopped.
+// It writes to the store, so of several servers on one store only the
+// leader runs it; it may run again, each time the server leads, and
+// resumes at the sinks' stored cursors.
+func (e *Events) Deliver(ctx context.Context) {
 	var wg sync.WaitGroup
 	for i := range e.sinks {
 		wg.Go(func() { e.deliver(ctx, &e.sinks[i]) })
 	}
-	wg.Go(func() { e.watch(ctx) })
 	wg.Go(func() { e.pruneLoop(ctx) })
-	<-ctx.Done()
-	e.stopOnce.Do(func() { close(e.stopped) })
 	wg.Wait()
 }
 

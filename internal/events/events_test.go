@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -102,7 +103,13 @@ func start(t *testing.T, e *Events) (stop func()) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
-	go func() { e.Run(ctx); close(done) }()
+	go func() {
+		var wg sync.WaitGroup
+		wg.Go(func() { e.Deliver(ctx) })
+		e.Run(ctx)
+		wg.Wait()
+		close(done)
+	}()
 	stop = func() {
 		cancel()
 		select {

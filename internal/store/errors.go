@@ -13,5 +13,5 @@ var (
 	// ErrNotLeader means a write was refused because this server does
 	// not hold the leader lease of a store that several servers share:
 	// another server leads, or this one lost the lease.
-	ErrNotLeader = errors.New("not the leader")
+	ErrNotLeader = errors.New("this server does not lead the control plane (another server does, or took over): the change was not stored; retry")
 )
