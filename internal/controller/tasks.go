@@ -316,8 +316,14 @@ func applyStatus(t *state.Task, st runtime.TaskStatus) {
 			}
 			ct.NetworkBindings = nil
 			for _, p := range cs.Ports {
+				// A pod's port is reached at the pod IP; the others at
+				// the host's loopback.
+				bindIP := p.BindIP
+				if bindIP == "" {
+					bindIP = "127.0.0.1"
+				}
 				ct.NetworkBindings = append(ct.NetworkBindings, ecs.NetworkBinding{
-					BindIP:        "127.0.0.1",
+					BindIP:        bindIP,
 					ContainerPort: ecs.Int32(int32(p.ContainerPort)),
 					HostPort:      ecs.Int32(int32(p.HostPort)),
 					Protocol:      ecs.TransportProtocol(protocol(p.Protocol)),

@@ -202,6 +202,11 @@ type PortMapping struct {
 	HostPort int `json:"hostPort,omitempty"`
 	// Protocol is "tcp" (default) or "udp".
 	Protocol string `json:"protocol,omitempty"`
+	// BindIP, in a status, is the address HostPort is reached at, as in
+	// ECS's NetworkBinding: empty means the host's loopback (the process
+	// and docker drivers); the kubernetes driver reports the pod IP.
+	// Ignored in a spec.
+	BindIP string `json:"bindIP,omitempty"`
 }
 
 // HealthCheck is a container health check as in an ECS task definition.

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"strconv"
 	"testing"
 	"time"
 
@@ -23,9 +24,16 @@ import (
 func TestMain(m *testing.M) { os.Exit(kubetest.Main(m)) }
 
 // newTestDriver returns a driver with an instance of its own on the test
-// cluster; when the test ends it is closed and whatever pods of its
-// instance are left are deleted.
+// cluster, publishing ports on the node as the suite wants; when the test
+// ends it is closed and whatever pods of its instance are left are
+// deleted.
 func newTestDriver(t *testing.T) *kubernetes.Driver {
+	t.Helper()
+	return newDriver(t, true)
+}
+
+// newDriver is newTestDriver with or without Config.HostPorts.
+func newDriver(t *testing.T, hostPorts bool) *kubernetes.Driver {
 	t.Helper()
 	var b [4]byte
 	_, _ = rand.Read(b[:])
@@ -34,7 +42,7 @@ func newTestDriver(t *testing.T) *kubernetes.Driver {
 		Kubeconfig: kubetest.Cluster(t),
 		Instance:   instance,
 		// The suite reaches tasks at 127.0.0.1 and a host port.
-		HostPorts:  true,
+		HostPorts:  hostPorts,
 		PullPolicy: corev1.PullNever,
 		Logger:     runtimetest.Logger(t),
 	})
@@ -146,6 +154,49 @@ func TestAdoption(t *testing.T) {
 		}
 		if _, err := d.Inspect(ctx, id); !errors.Is(err, runtime.ErrTaskNotFound) {
 			t.Errorf("Inspect %s after Remove = %v", id, err)
+		}
+	}
+}
+
+// TestBindingAtPodIP: without Config.HostPorts a port's binding is the
+// pod IP and the container port, where the task answers (the load
+// balancer's target); with it, the host port on the host's loopback, as
+// the other drivers report.
+func TestBindingAtPodIP(t *testing.T) {
+	a := app(t)
+	web := a.Container("web", nil, "serve")
+	web.Ports = []runtime.PortMapping{{ContainerPort: 8080}}
+	spec := runtime.TaskSpec{ID: "web", Containers: []runtime.ContainerSpec{web}}
+	ctx := context.Background()
+	for _, hostPorts := range []bool{false, true} {
+		d := newDriver(t, hostPorts)
+		if _, err := d.Start(ctx, spec); err != nil {
+			t.Fatalf("Start (hostPorts %v): %v", hostPorts, err)
+		}
+		st := waitFor(t, d, "web", runtime.StateRunning)
+		ip, err := d.PodIP(ctx, "web")
+		if err != nil || ip == "" {
+			t.Fatalf("PodIP = %q, %v", ip, err)
+		}
+		b := st.Containers[0].Ports[0]
+		addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(b.HostPort))
+		if hostPorts {
+			if b.BindIP != "" || b.HostPort == 8080 || b.HostPort == 0 {
+				t.Errorf("with host ports: binding %+v, want no bindIP and a host port the driver picked", b)
+			}
+		} else {
+			if b.BindIP != ip || b.HostPort != 8080 {
+				t.Errorf("binding %+v, want bindIP %s (the pod IP) and hostPort 8080", b, ip)
+			}
+			addr = net.JoinHostPort(b.BindIP, strconv.Itoa(b.HostPort))
+		}
+		resp, err := http.Get("http://" + addr + "/")
+		if err != nil {
+			t.Fatalf("GET at the binding %s: %v", addr, err)
+		}
+		_ = resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Errorf("GET at the binding %s: %s", addr, resp.Status)
 		}
 	}
 }

@@ -78,7 +78,9 @@ func statusOf(pod *corev1.Pod, spec runtime.TaskSpec, now time.Time) runtime.Tas
 		cs := containerStatus(c, statuses[names[i]], over, now)
 		for j := range cs.Ports {
 			if hp := published[names[i]]; j < len(hp) && hp[j] != 0 {
-				cs.Ports[j].HostPort = hp[j]
+				cs.Ports[j].HostPort = hp[j] // on the node: the host's loopback
+			} else {
+				cs.Ports[j].BindIP = pod.Status.PodIP
 			}
 		}
 		if cs.State != runtime.StateRunning && !(cs.State == runtime.StateStopped && cs.ExitCode != nil) {
