@@ -15,9 +15,16 @@
 // a dependency that can no longer hold stops the task with ECS's
 // CannotStartContainerError reason.
 //
-// A container port is reached at the pod IP (PodIP) and the container
-// port; with Config.HostPorts it is also published on the node at a host
-// port the driver picks (a pod hostPort), which the binding reports.
+// A container port is reached at the pod IP and the container port, which
+// the port's binding reports (BindIP, HostPort), so that the load
+// balancer targets the pod itself; with Config.HostPorts it is instead
+// published on the node at a host port the driver picks (a pod hostPort),
+// which the binding reports with an empty BindIP (the host's loopback).
+//
+// New contacts nothing: the informer lists the pods in the background.
+// Until it has, a call that needs them waits a few seconds at most, and
+// none once listing has failed: it returns runtime.ErrUnavailable, so an
+// API server that is down never holds the control plane.
 //
 // Kubernetes cannot stop a pod without deleting it, and a deleted pod's
 // statuses vanish with it; so every pod carries a finalizer of the

@@ -67,6 +67,7 @@ type Driver struct {
 	rechecks map[types.UID]bool // pods with a recheck pending
 	healthy  map[string]bool    // pod UID/container names that passed their check
 	starting map[string]*sync.Mutex
+	warned   string // the last failure to list or watch the pods logged as a warning
 }
 
 // watcher is one Watch caller.
@@ -134,11 +135,14 @@ func (d *Driver) Close() error {
 // runInformer watches the driver's pods (watch, not poll) and keeps
 // d.pods current.
 func (d *Driver) runInformer(ctx context.Context) {
-	sel := labels.SelectorFromSet(labels.Set{LabelInstance: d.cfg.Instance}).String()
+	sel := d.selector()
 	f := informers.NewSharedInformerFactoryWithOptions(d.cs, 0,
 		informers.WithNamespace(d.cfg.Namespace),
 		informers.WithTweakListOptions(func(o *metav1.ListOptions) { o.LabelSelector = sel }))
 	inf := f.Core().V1().Pods().Informer()
+	// Instead of client-go's handler, which logs every failed attempt
+	// through klog: the driver's log, once per kind of failure.
+	_ = inf.SetWatchErrorHandler(func(_ *cache.Reflector, err error) { d.watchFailed(err) })
 	_, _ = inf.AddEventHandler(cache.ResourceEventHandlerFuncs{
 		AddFunc:    func(obj any) { d.observe(obj, false) },
 		UpdateFunc: func(_, obj any) { d.observe(obj, false) },
@@ -158,9 +162,65 @@ func (d *Driver) runInformer(ctx context.Context) {
 	}()
 }
 
+// selector selects the pods of the driver's instance.
+func (d *Driver) selector() string {
+	return labels.SelectorFromSet(labels.Set{LabelInstance: d.cfg.Instance}).String()
+}
+
+// watchFailed logs a failure of the informer to list or watch the pods
+// (it tries again itself, backing off) when it differs from the last one
+// logged: an API server that stays away is told of once, not at every
+// attempt.
+func (d *Driver) watchFailed(err error) {
+	if errors.Is(err, io.EOF) || apierrors.IsResourceExpired(err) || apierrors.IsGone(err) {
+		return // a watch that ended as watches do; the informer resumes
+	}
+	d.mu.Lock()
+	repeat := err.Error() == d.warned
+	d.warned = err.Error()
+	d.mu.Unlock()
+	if repeat {
+		d.log.Debug("list or watch pods", "err", err)
+		return
+	}
+	d.log.Warn("list or watch pods (retrying)", "namespace", d.cfg.Namespace, "err", err)
+}
+
+// readyWait bounds how long a call waits for the informer's first list
+// of the pods: a healthy API server answers in milliseconds, and one that
+// cannot be reached must not hold the control plane's passes (they call
+// List on every runtime).
+const readyWait = 5 * time.Second
+
 // ready waits until the informer has synced, so that what it holds is
-// every pod of the driver.
+// every pod of the driver. Until then it returns runtime.ErrUnavailable
+// as soon as the API server is found down or refusing the driver, and
+// after readyWait at the latest.
 func (d *Driver) ready(ctx context.Context) error {
+	select {
+	case <-d.synced:
+		return d.syncErr
+	default:
+	}
+	ctx, cancel := context.WithTimeout(ctx, readyWait)
+	defer cancel()
+	// The informer retries a refused connection for ever without a word
+	// (client-go's watch-list does): ask the API server once directly,
+	// to tell one that is down or refuses from one that is slow.
+	probe := make(chan error, 1)
+	go func() {
+		_, err := d.cs.CoreV1().Pods(d.cfg.Namespace).List(ctx, metav1.ListOptions{LabelSelector: d.selector(), Limit: 1})
+		probe <- err
+	}()
+	select {
+	case <-d.synced:
+		return d.syncErr
+	case err := <-probe:
+		if err != nil && ctx.Err() == nil {
+			return fmt.Errorf("%w: kubernetes: list the pods: %w", runtime.ErrUnavailable, err)
+		}
+	case <-ctx.Done():
+	}
 	select {
 	case <-d.synced:
 		return d.syncErr
@@ -534,11 +594,16 @@ func (d *Driver) Logs(ctx context.Context, id, container string, maxBytes int64,
 // Watch calls changed with a task's ID whenever its pod changes, until
 // ctx ends.
 func (d *Driver) Watch(ctx context.Context, changed func(id string)) error {
-	if err := d.ready(ctx); err != nil {
-		if ctx.Err() != nil {
-			return nil
+	// Watch waits for the first list however long it takes, rather than
+	// failing fast as ready does: it runs on its own, and a caller that
+	// retries a failed Watch would only log the same failure again.
+	select {
+	case <-d.synced:
+		if d.syncErr != nil {
+			return d.syncErr
 		}
-		return err
+	case <-ctx.Done():
+		return nil
 	}
 	w := &watcher{changed: changed}
 	d.watchers.Store(w, struct{}{})
