@@ -24,7 +24,9 @@ func serverFlags(stderr io.Writer) (fs *flag.FlagSet, cfg *server.Config, level 
 	fs.StringVar(&cfg.Store, "store", "", "state store: a PostgreSQL URL (postgres://user@host/db; the password from PGPASSWORD or ~/.pgpass rather than the URL, see docs/stores.md); default: the embedded store in --data-dir")
 	fs.StringVar(&cfg.Region, "region", "us-east-1", "AWS region used in ARNs")
 	fs.StringVar(&cfg.AccountID, "account-id", "000000000000", "AWS account ID used in ARNs")
-	fs.StringVar(&cfg.Runtime, "runtime", state.RuntimeProcess, "runtime of the tasks of clusters without the "+state.RuntimeTag+" tag: "+strings.Join(state.Runtimes, " or "))
+	fs.StringVar(&cfg.Runtime, "runtime", state.RuntimeProcess, "runtime of the tasks of clusters without the "+state.RuntimeTag+" tag: "+runtimeChoices())
+	fs.StringVar(&cfg.Kubernetes.Kubeconfig, "kubeconfig", "", "kubeconfig of the cluster the kubernetes runtime runs pods on (see docs/kubernetes.md); default: the in-cluster configuration when the server runs in a pod, else no kubernetes runtime")
+	fs.StringVar(&cfg.Kubernetes.Namespace, "kube-namespace", "default", "Kubernetes namespace of the kubernetes runtime's pods")
 	fs.StringVar(&cfg.LBAddress, "lb-address", "127.0.0.1", "address the load balancer binds listener ports on")
 	fs.StringVar(&cfg.ConfigFile, "config", "", "configuration file (YAML): command hooks, signing secret, event webhooks")
 	fs.StringVar(&cfg.LambdaEndpoint, "lambda-endpoint", "", "Lambda Invoke API endpoint for Lambda hooks, e.g. http://127.0.0.1:3001 (sam local start-lambda); default: AWS Lambda with the AWS credentials")
@@ -32,6 +34,13 @@ func serverFlags(stderr io.Writer) (fs *flag.FlagSet, cfg *server.Config, level 
 	fs.BoolVar(&cfg.Insecure, "insecure", false, "serve without --access-keys on an address other than loopback (anyone who reaches it can drive deployments)")
 	level = fs.String("log-level", "info", "log level: debug, info, warn or error")
 	return fs, cfg, level
+}
+
+// runtimeChoices lists the runtimes for the help and the usage error:
+// "process, docker or kubernetes".
+func runtimeChoices() string {
+	n := len(state.Runtimes)
+	return strings.Join(state.Runtimes[:n-1], ", ") + " or " + state.Runtimes[n-1]
 }
 
 // runServer is cutover server: the control plane, until SIGINT or
@@ -45,7 +54,7 @@ func runServer(args []string, _, stderr io.Writer) error {
 		return fmt.Errorf("%w: unexpected argument %q", errUsage, fs.Arg(0))
 	}
 	if !state.KnownRuntime(cfg.Runtime) {
-		return fmt.Errorf("%w: --runtime must be %s, not %q", errUsage, strings.Join(state.Runtimes, " or "), cfg.Runtime)
+		return fmt.Errorf("%w: --runtime must be %s, not %q", errUsage, runtimeChoices(), cfg.Runtime)
 	}
 	logger, err := newLogger(*level, stderr)
 	if err != nil {

@@ -10,13 +10,13 @@ func TestServerRefusesAnUnknownRuntime(t *testing.T) {
 	// Every form of flag the standard flag package takes still works:
 	// cobra hands server its arguments untouched.
 	for _, args := range [][]string{
-		{"server", "--runtime", "kubernetes", "--data-dir", t.TempDir()},
-		{"server", "--runtime=kubernetes", "--data-dir=" + t.TempDir()},
-		{"server", "-runtime", "kubernetes", "-data-dir", t.TempDir()},
+		{"server", "--runtime", "lambda", "--data-dir", t.TempDir()},
+		{"server", "--runtime=lambda", "--data-dir=" + t.TempDir()},
+		{"server", "-runtime", "lambda", "-data-dir", t.TempDir()},
 	} {
 		var stdout, stderr bytes.Buffer
 		code := run(args, &stdout, &stderr)
-		if code != 2 || !strings.Contains(stderr.String(), `--runtime must be process or docker, not "kubernetes"`) {
+		if code != 2 || !strings.Contains(stderr.String(), `--runtime must be process, docker or kubernetes, not "lambda"`) {
 			t.Errorf("%q: exit %d, stderr %q", args, code, stderr.String())
 		}
 	}

@@ -2,10 +2,12 @@ package server
 
 import (
 	"fmt"
+	"io"
 	"path/filepath"
 
 	"github.com/cutover/cutover/internal/runtime"
 	"github.com/cutover/cutover/internal/runtime/docker"
+	"github.com/cutover/cutover/internal/runtime/kubernetes"
 	"github.com/cutover/cutover/internal/runtime/process"
 	"github.com/cutover/cutover/internal/state"
 )
@@ -30,11 +32,15 @@ func runtimeName(cfg Config) string {
 
 // newDrivers makes a driver for every runtime, by name: the tasks of a
 // cluster run on the one its cutover:runtime tag names, else on
-// cfg.Runtime, which must be one of them. No driver contacts anything
-// yet: the docker runtime finds out whether its daemon answers when it
-// is used. A runtime other than the default whose driver cannot be made
-// (say, DOCKER_HOST is malformed) is left out with a warning: the tasks
-// of clusters tagged with it fail to start, saying so.
+// cfg.Runtime, which must be one of them. No driver waits for anything:
+// the docker runtime finds out whether its daemon answers when it is
+// used, and the kubernetes runtime lists its pods in the background (a
+// call before it has, with the API server down, returns
+// runtime.ErrUnavailable within seconds). A runtime other than the
+// default whose driver cannot be made (say, DOCKER_HOST is malformed, or
+// there is no kubeconfig and the server does not run in a pod) is left
+// out with a warning: the tasks of clusters tagged with it fail to
+// start, saying so. closeDrivers releases them.
 func newDrivers(cfg Config) (map[string]runtime.Driver, error) {
 	if !state.KnownRuntime(runtimeName(cfg)) {
 		return nil, fmt.Errorf("unknown runtime %q (known: %s)", cfg.Runtime, state.RuntimeNames())
@@ -52,6 +58,16 @@ func newDrivers(cfg Config) (map[string]runtime.Driver, error) {
 			if id, err = instanceID(cfg.DataDir); err == nil {
 				d, err = docker.New(docker.Config{Namespace: "cutover-" + id, Logger: log})
 			}
+		case state.RuntimeKubernetes:
+			var id string
+			if id, err = instanceID(cfg.DataDir); err == nil {
+				// The instance label keeps apart the pods of servers with
+				// other data directories in the same namespace.
+				d, err = kubernetes.New(kubernetes.Config{
+					Kubeconfig: cfg.Kubernetes.Kubeconfig, Namespace: cfg.Kubernetes.Namespace,
+					Instance: "cutover-" + id, Logger: log,
+				})
+			}
 		default:
 			err = fmt.Errorf("no driver for runtime %q", name)
 		}
@@ -60,9 +76,20 @@ func newDrivers(cfg Config) (map[string]runtime.Driver, error) {
 			continue
 		}
 		if err != nil {
+			closeDrivers(drivers)
 			return nil, err
 		}
 		drivers[name] = d
 	}
 	return drivers, nil
+}
+
+// closeDrivers stops what the drivers run for themselves (the kubernetes
+// runtime's pod informer). Tasks keep running.
+func closeDrivers(drivers map[string]runtime.Driver) {
+	for _, d := range drivers {
+		if c, ok := d.(io.Closer); ok {
+			_ = c.Close()
+		}
+	}
 }

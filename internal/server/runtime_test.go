@@ -2,10 +2,12 @@ package server
 
 import (
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -18,24 +20,46 @@ import (
 )
 
 func TestNewDrivers(t *testing.T) {
+	// A kubeconfig of an API server nobody serves: the kubernetes driver
+	// is made all the same, and answers that it is unavailable.
+	down := filepath.Join(t.TempDir(), "kubeconfig")
+	err := os.WriteFile(down, []byte(`apiVersion: v1
+kind: Config
+clusters: [{name: down, cluster: {server: "https://127.0.0.1:1"}}]
+users: [{name: u, user: {token: t}}]
+contexts: [{name: down, context: {cluster: down, user: u}}]
+current-context: down
+`), 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
 		name       string
 		runtime    string
 		dockerHost string
+		kubeconfig string
 		want       []string // runtimes with a driver; nil: an error
 	}{
 		{name: "default", want: []string{"docker", "process"}},
 		{name: "docker by default", runtime: "docker", want: []string{"docker", "process"}},
-		{name: "unknown", runtime: "kubernetes"},
+		{name: "unknown", runtime: "lambda"},
 		{name: "docker unusable", dockerHost: "not a url", want: []string{"process"}},
 		{name: "docker unusable and the default", runtime: "docker", dockerHost: "not a url"},
+		{name: "no kubeconfig and kubernetes the default", runtime: "kubernetes"},
+		{name: "kubernetes down", kubeconfig: down, want: []string{"docker", "kubernetes", "process"}},
+		{name: "kubernetes down and the default", runtime: "kubernetes", kubeconfig: down, want: []string{"docker", "kubernetes", "process"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			// Not in a pod: no in-cluster configuration either.
+			t.Setenv("KUBERNETES_SERVICE_HOST", "")
 			if tt.dockerHost != "" {
 				t.Setenv("DOCKER_HOST", tt.dockerHost)
 			}
-			drivers, err := newDrivers(Config{Runtime: tt.runtime, DataDir: t.TempDir(), Logger: slog.New(slog.DiscardHandler)})
+			cfg := Config{Runtime: tt.runtime, DataDir: t.TempDir(), Logger: slog.New(slog.DiscardHandler),
+				Kubernetes: KubernetesConfig{Kubeconfig: tt.kubeconfig}}
+			start := time.Now()
+			drivers, err := newDrivers(cfg)
 			if tt.want == nil {
 				if err == nil {
 					t.Fatalf("no error, drivers %v", drivers)
@@ -45,6 +69,7 @@ func TestNewDrivers(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			defer closeDrivers(drivers)
 			var got []string
 			for name := range drivers {
 				got = append(got, name)
@@ -52,6 +77,16 @@ func TestNewDrivers(t *testing.T) {
 			slices.Sort(got)
 			if !slices.Equal(got, tt.want) {
 				t.Errorf("drivers for %v, want %v", got, tt.want)
+			}
+			if d := drivers["kubernetes"]; d != nil {
+				// The controller lists every runtime's tasks: an API
+				// server that is down must not hold it.
+				if _, err := d.List(context.Background()); !errors.Is(err, runtime.ErrUnavailable) {
+					t.Errorf("List with the API server down = %v, want ErrUnavailable", err)
+				}
+			}
+			if took := time.Since(start); took > 3*time.Second {
+				t.Errorf("making the drivers and listing took %v", took)
 			}
 		})
 	}

@@ -17,16 +17,19 @@ const (
 	RuntimeProcess = "process"
 	// RuntimeDocker runs a task's containers as Docker containers.
 	RuntimeDocker = "docker"
+	// RuntimeKubernetes runs each task as a Kubernetes pod.
+	RuntimeKubernetes = "kubernetes"
 )
 
 // Runtimes lists the runtime names RuntimeTag accepts, in the order
 // error messages give them.
-var Runtimes = []string{RuntimeProcess, RuntimeDocker}
+var Runtimes = []string{RuntimeProcess, RuntimeDocker, RuntimeKubernetes}
 
 // KnownRuntime reports whether name is one of Runtimes.
 func KnownRuntime(name string) bool { return slices.Contains(Runtimes, name) }
 
-// RuntimeNames returns Runtimes as a list for messages: "process, docker".
+// RuntimeNames returns Runtimes as a list for messages: "process, docker,
+// kubernetes".
 func RuntimeNames() string { return strings.Join(Runtimes, ", ") }
 
 // ClusterRuntime returns the runtime a cluster's RuntimeTag picks, or ""

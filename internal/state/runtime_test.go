@@ -47,7 +47,7 @@ func TestTaskRuntimeName(t *testing.T) {
 	if err := json.Unmarshal(b, &back); err != nil || back.RuntimeName() != RuntimeDocker {
 		t.Errorf("round trip of %s: runtime %q, %v", b, back.Runtime, err)
 	}
-	for name, want := range map[string]bool{"process": true, "docker": true, "kubernetes": false, "": false, "Docker": false} {
+	for name, want := range map[string]bool{"process": true, "docker": true, "kubernetes": true, "lambda": false, "": false, "Docker": false} {
 		if KnownRuntime(name) != want {
 			t.Errorf("KnownRuntime(%q) = %v", name, !want)
 		}
