@@ -26,6 +26,7 @@ import (
 	"github.com/docker/docker/client"
 
 	"github.com/cutover/cutover/internal/runtime/docker"
+	"github.com/cutover/cutover/internal/runtime/kubernetes/kubetest"
 )
 
 var (
@@ -56,7 +57,7 @@ func binary(t *testing.T) string {
 }
 
 func TestMain(m *testing.M) {
-	code := m.Run()
+	code := kubetest.Main(m) // m.Run, then stops a Kubernetes test cluster this process started
 	if binPath != "" {
 		os.RemoveAll(filepath.Dir(binPath))
 	}
