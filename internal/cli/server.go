@@ -27,6 +27,7 @@ func serverFlags(stderr io.Writer) (fs *flag.FlagSet, cfg *server.Config, level 
 	fs.StringVar(&cfg.Runtime, "runtime", state.RuntimeProcess, "runtime of the tasks of clusters without the "+state.RuntimeTag+" tag: "+runtimeChoices())
 	fs.StringVar(&cfg.Kubernetes.Kubeconfig, "kubeconfig", "", "kubeconfig of the cluster the kubernetes runtime runs pods on (see docs/kubernetes.md); default: the in-cluster configuration when the server runs in a pod, else no kubernetes runtime")
 	fs.StringVar(&cfg.Kubernetes.Namespace, "kube-namespace", "default", "Kubernetes namespace of the kubernetes runtime's pods")
+	fs.StringVar(&cfg.AdvertiseURL, "advertise-url", "", "URL the other servers on the same --store forward API writes to while this one leads (default: the --listen address, with the host's name for 0.0.0.0)")
 	fs.StringVar(&cfg.LBAddress, "lb-address", "127.0.0.1", "address the load balancer binds listener ports on")
 	fs.StringVar(&cfg.ConfigFile, "config", "", "configuration file (YAML): command hooks, signing secret, event webhooks")
 	fs.StringVar(&cfg.LambdaEndpoint, "lambda-endpoint", "", "Lambda Invoke API endpoint for Lambda hooks, e.g. http://127.0.0.1:3001 (sam local start-lambda); default: AWS Lambda with the AWS credentials")

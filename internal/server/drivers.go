@@ -40,8 +40,10 @@ func runtimeName(cfg Config) string {
 // default whose driver cannot be made (say, DOCKER_HOST is malformed, or
 // there is no kubeconfig and the server does not run in a pod) is left
 // out with a warning: the tasks of clusters tagged with it fail to
-// start, saying so. closeDrivers releases them.
-func newDrivers(cfg Config) (map[string]runtime.Driver, error) {
+// start, saying so. closeDrivers releases them. instance is the control
+// plane's instance ID (controlPlaneInstance): the docker and kubernetes
+// runtimes label tasks with it.
+func newDrivers(cfg Config, instance string) (map[string]runtime.Driver, error) {
 	if !state.KnownRuntime(runtimeName(cfg)) {
 		return nil, fmt.Errorf("unknown runtime %q (known: %s)", cfg.Runtime, state.RuntimeNames())
 	}
@@ -54,20 +56,14 @@ func newDrivers(cfg Config) (map[string]runtime.Driver, error) {
 		case state.RuntimeProcess:
 			d, err = process.New(process.Config{Dir: filepath.Join(cfg.DataDir, "runtime"), Logger: log})
 		case state.RuntimeDocker:
-			var id string
-			if id, err = instanceID(cfg.DataDir); err == nil {
-				d, err = docker.New(docker.Config{Namespace: "cutover-" + id, Logger: log})
-			}
+			d, err = docker.New(docker.Config{Namespace: "cutover-" + instance, Logger: log})
 		case state.RuntimeKubernetes:
-			var id string
-			if id, err = instanceID(cfg.DataDir); err == nil {
-				// The instance label keeps apart the pods of servers with
-				// other data directories in the same namespace.
-				d, err = kubernetes.New(kubernetes.Config{
-					Kubeconfig: cfg.Kubernetes.Kubeconfig, Namespace: cfg.Kubernetes.Namespace,
-					Instance: "cutover-" + id, Logger: log,
-				})
-			}
+			// The instance label keeps apart the pods of other control
+			// planes in the same namespace.
+			d, err = kubernetes.New(kubernetes.Config{
+				Kubeconfig: cfg.Kubernetes.Kubeconfig, Namespace: cfg.Kubernetes.Namespace,
+				Instance: "cutover-" + instance, Logger: log,
+			})
 		default:
 			err = fmt.Errorf("no driver for runtime %q", name)
 		}

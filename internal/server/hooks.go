@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"crypto/rand"
 	"fmt"
 	"log/slog"
@@ -29,12 +30,13 @@ func loadConfig(path string) (*config.Config, error) {
 }
 
 // signingSecret is the config file's signing secret, or one generated on
-// first start and kept in the data directory for receivers to read.
-func signingSecret(cfg *config.Config, dataDir string) ([]byte, error) {
+// first start (by the first server, of those sharing st) and kept in the
+// data directory for receivers to read.
+func signingSecret(ctx context.Context, cfg *config.Config, st store.Store, dataDir string) ([]byte, error) {
 	if cfg.SigningSecret != "" {
 		return []byte(cfg.SigningSecret), nil
 	}
-	secret, err := dataDirValue(dataDir, SigningSecretFile, rand.Text)
+	secret, err := sharedDataDirValue(ctx, st, dataDir, SigningSecretFile, rand.Text)
 	if err != nil {
 		return nil, fmt.Errorf("signing secret: %w", err)
 	}

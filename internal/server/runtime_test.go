@@ -59,7 +59,7 @@ current-context: down
 			cfg := Config{Runtime: tt.runtime, DataDir: t.TempDir(), Logger: slog.New(slog.DiscardHandler),
 				Kubernetes: KubernetesConfig{Kubeconfig: tt.kubeconfig}}
 			start := time.Now()
-			drivers, err := newDrivers(cfg)
+			drivers, err := newDrivers(cfg, "test")
 			if tt.want == nil {
 				if err == nil {
 					t.Fatalf("no error, drivers %v", drivers)

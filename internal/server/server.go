@@ -41,6 +41,10 @@ type Config struct {
 	// cutover:runtime tag: "process" (the default), "docker" or
 	// "kubernetes".
 	Runtime string
+	// AdvertiseURL, optional, is the URL the other servers that share the
+	// store forward writes to while this one leads; default: the
+	// listening address, with the host's name for an unspecified IP.
+	AdvertiseURL string
 	// Kubernetes configures the kubernetes runtime.
 	Kubernetes KubernetesConfig
 	// LBAddress is the address the load balancer binds listener ports on.
@@ -91,7 +95,7 @@ func Run(ctx context.Context, cfg Config) error {
 	if err := tlsc.checkListeners(ctx, st, log.With("component", "tls")); err != nil {
 		return err
 	}
-	secret, err := signingSecret(file, cfg.DataDir)
+	secret, err := signingSecret(ctx, file, st, cfg.DataDir)
 	if err != nil {
 		return err
 	}
@@ -99,10 +103,15 @@ func Run(ctx context.Context, cfg Config) error {
 	if err != nil {
 		return err
 	}
-	drivers, err := newDrivers(cfg)
+	instance, err := controlPlaneInstance(ctx, st, cfg.DataDir)
 	if err != nil {
 		return err
 	}
+	drivers, err := newDrivers(cfg, instance)
+	if err != nil {
+		return err
+	}
+	defer closeDrivers(drivers)
 	arns := state.ARNs{Region: cfg.Region, Account: cfg.AccountID}
 	lbs, err := newLBSupervisor(filepath.Join(cfg.DataDir, "lb"), st, log.With("component", "lb-supervisor"))
 	if err != nil {
@@ -115,10 +124,11 @@ func Run(ctx context.Context, cfg Config) error {
 	if err != nil {
 		return err
 	}
-	ctl := controller.New(controller.Config{
+	ctlCfg := controller.Config{
 		Store: st, Drivers: drivers, DefaultRuntime: runtimeName(cfg), ARNs: arns, Logger: log.With("component", "controller"),
 		DataPlane: lbs.client, LBAddress: cfg.LBAddress, Certificates: tlsc.files, Hooks: obs.instrumentHooks(invoker, hookCommands(file)),
-	})
+	}
+	ctl := new(termController) // the APIs tell the leader's controller of changes
 	auth := authenticator(keys)
 	api := ecsapi.New(ecsapi.Config{
 		Store: st, ARNs: arns, Changed: ctl.Wake, ServiceChanged: ctl.ServiceChanged, Authenticate: auth, TargetHealth: lbs.client.Health, LBAddress: cfg.LBAddress,
@@ -149,16 +159,46 @@ func Run(ctx context.Context, cfg Config) error {
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.Listen, err)
 	}
-	srv := newAPIServer(cw.route(handler(api, elb, evs, st, drivers, obs, routes, auth)), log)
+	h := cw.route(handler(api, elb, evs, st, drivers, obs, routes, auth))
+
+	// What only the leader runs: it decides and writes. A server alone
+	// on its store always leads; servers that share one elect a leader,
+	// and the others follow (leader.go).
+	lead := func(ctx context.Context) {
+		c := controller.New(ctlCfg)
+		ctl.p.Store(c)
+		defer ctl.p.Store(nil)
+		var wg sync.WaitGroup
+		wg.Go(func() { c.Run(ctx) })
+		wg.Go(func() { evs.Deliver(ctx) })
+		wg.Go(func() { cw.run(ctx) })
+		wg.Wait()
+	}
+	var ld *leadership
+	if el, ok := st.(elector); ok {
+		ld = newLeadership(el, advertiseURL(cfg, ln.Addr(), tlsc.scheme()), log.With("component", "leadership"))
+		h = ld.route(h)
+	}
+	srv := newAPIServer(h, log)
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var wg sync.WaitGroup
-	wg.Go(func() { ctl.Run(ctx) })
+	if ld == nil {
+		wg.Go(func() { lead(ctx) })
+	} else {
+		wg.Go(func() {
+			ld.run(ctx, lead, func(ctx context.Context) {
+				controller.Mirror(ctx, controller.MirrorConfig{
+					Store: st, DataPlane: lbs.client, LBAddress: cfg.LBAddress, Certificates: tlsc.files,
+					Logger: log.With("component", "mirror"),
+				})
+			})
+		})
+	}
 	wg.Go(func() { lbs.run(ctx) })
 	wg.Go(func() { evs.Run(ctx) })
 	wg.Go(func() { obs.lb.Run(ctx) })
-	wg.Go(func() { cw.run(ctx) })
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- tlsc.serve(srv, ln) }()
 	log.Info("cutover serving", "listen", ln.Addr().String(), "scheme", tlsc.scheme(), "data_dir", cfg.DataDir, "runtime", runtimeName(cfg))

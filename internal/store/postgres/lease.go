@@ -116,22 +116,23 @@ func (s *Store) fence(ctx context.Context, ptx pgx.Tx) error {
 	return nil
 }
 
-// Instance returns the control plane's instance ID: the ID the first
-// server to ask recorded, which was proposed. Servers that share the
-// store share it, so that each of them finds the tasks the others
-// started (the Docker and Kubernetes runtimes label tasks with it).
-func (s *Store) Instance(ctx context.Context, proposed string) (string, error) {
-	var id string
+// Shared returns the value of name that the servers sharing the store
+// share: the one the first server to ask proposed. The control plane's
+// instance ID is one (the Docker and Kubernetes runtimes label tasks
+// with it, so that each server finds the tasks the others started), the
+// secret that signs hook requests and approval links another.
+func (s *Store) Shared(ctx context.Context, name, proposed string) (string, error) {
+	var v string
 	err := pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.ReadCommitted}, func(ptx pgx.Tx) error {
-		if _, err := ptx.Exec(ctx, `INSERT INTO cutover_instance (id, instance) VALUES (1, $1) ON CONFLICT (id) DO NOTHING`, proposed); err != nil {
+		if _, err := ptx.Exec(ctx, `INSERT INTO cutover_shared (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING`, name, proposed); err != nil {
 			return err
 		}
-		return ptx.QueryRow(ctx, `SELECT instance FROM cutover_instance WHERE id = 1`).Scan(&id)
+		return ptx.QueryRow(ctx, `SELECT value FROM cutover_shared WHERE name = $1`, name).Scan(&v)
 	})
 	if err != nil {
-		return "", s.connError("record the instance ID", err)
+		return "", s.connError("read the shared "+name, err)
 	}
-	return id, nil
+	return v, nil
 }
 
 // locked runs fn in a transaction that holds the write lock, and commits.

@@ -132,17 +132,17 @@ func TestLeaseResign(t *testing.T) {
 	}
 }
 
-// The first instance ID proposed is the one every server gets.
-func TestInstanceIsShared(t *testing.T) {
+// The first value proposed is the one every server gets, by name.
+func TestSharedValues(t *testing.T) {
 	u := pgtest.NewDatabase(t)
 	a, b := open(t, u), open(t, u)
 	for _, c := range []struct {
-		s        *postgres.Store
-		proposed string
-	}{{a, "first"}, {b, "second"}, {a, "third"}} {
-		id, err := c.s.Instance(context.Background(), c.proposed)
-		if err != nil || id != "first" {
-			t.Fatalf("Instance(%q) = %q, %v; want first", c.proposed, id, err)
+		s                    *postgres.Store
+		name, proposed, want string
+	}{{a, "id", "first", "first"}, {b, "id", "second", "first"}, {b, "secret", "b's", "b's"}, {a, "secret", "a's", "b's"}, {a, "id", "third", "first"}} {
+		v, err := c.s.Shared(context.Background(), c.name, c.proposed)
+		if err != nil || v != c.want {
+			t.Fatalf("Shared(%q, %q) = %q, %v; want %q", c.name, c.proposed, v, err, c.want)
 		}
 	}
 }

@@ -25,8 +25,8 @@ var migrations = []string{
 		tbl   text COLLATE "C" PRIMARY KEY,
 		value bigint NOT NULL
 	);`,
-	// 2: the leader lease of the servers sharing the schema (lease.go),
-	// and the control plane's instance ID.
+	// 2: the leader lease of the servers sharing the schema, and the
+	// values they share (lease.go).
 	`CREATE TABLE cutover_leader (
 		id         smallint PRIMARY KEY CHECK (id = 1),
 		holder     text NOT NULL,
@@ -34,9 +34,9 @@ var migrations = []string{
 		term       bigint NOT NULL,
 		expires_at timestamptz NOT NULL
 	);
-	CREATE TABLE cutover_instance (
-		id       smallint PRIMARY KEY CHECK (id = 1),
-		instance text NOT NULL
+	CREATE TABLE cutover_shared (
+		name  text COLLATE "C" PRIMARY KEY,
+		value text NOT NULL
 	);`,
 }
 

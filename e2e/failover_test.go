@@ -1,0 +1,195 @@
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/cutover/cutover/internal/runtime/docker/dockertest"
+	"github.com/cutover/cutover/internal/store/postgres/pgtest"
+)
+
+// relayHook is a URL lifecycle hook that answers IN_PROGRESS
+// (callBackDelay 1) with hookDetails {"n": n+1} to an event carrying
+// {"n": n}, until n is 3, then SUCCEEDED: each attempt is told apart by
+// the n it carries, so an attempt invoked twice shows as an n seen twice.
+type relayHook struct {
+	secret []byte
+	mu     sync.Mutex
+	seen   []int       // the n of each invocation, in order
+	at     []time.Time // when each came
+	bad    []string
+}
+
+func (h *relayHook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	var ev struct {
+		HookDetails struct{ N int } `json:"hookDetails"`
+	}
+	if !readSignedEvent(w, r, h.secret, &h.bad, &ev) {
+		return
+	}
+	n := ev.HookDetails.N
+	h.seen, h.at = append(h.seen, n), append(h.at, time.Now())
+	reply := map[string]any{"hookStatus": "SUCCEEDED"}
+	if n < 3 {
+		reply = map[string]any{"hookStatus": "IN_PROGRESS", "callBackDelay": 1, "hookDetails": map[string]any{"n": n + 1}}
+	}
+	w.Header().Set("Content-Type", "application/json")
+	json.NewEncoder(w).Encode(reply)
+}
+
+// calls returns the n of each invocation and when the last came.
+func (h *relayHook) calls() (seen []int, last time.Time, bad []string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if len(h.at) > 0 {
+		last = h.at[len(h.at)-1]
+	}
+	return slices.Clone(h.seen), last, slices.Clone(h.bad)
+}
+
+// role returns the role s says it has on /healthz: "leader" or
+// "follower" ("" when it does not answer).
+func role(s *server) string {
+	resp, err := http.Get(s.url() + "/healthz")
+	if err != nil {
+		return ""
+	}
+	resp.Body.Close()
+	return resp.Header.Get("X-Cutover-Role")
+}
+
+// TestFailoverUnderLoad runs two servers on one PostgreSQL store, each
+// with its own load balancer, and a BLUE_GREEN deployment on the docker
+// runtime with an IN_PROGRESS hook and a pause, under load on both
+// servers' production listeners. The leader is killed with SIGKILL twice
+// (and restarted, as a supervisor would): between two callbacks of the
+// hook, and while the pause waits, whose continue is then sent to the
+// other server. The other server takes over each time, the deployment
+// succeeds, no request fails on either load balancer, and the hook is
+// invoked once per attempt.
+func TestFailoverUnderLoad(t *testing.T) {
+	cli := dockertest.Client(t)
+	image := dockertest.AppImage(t, cli)
+	pg := pgtest.StartServer(t)
+	db, err := pg.CreateDatabase(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	const secret = "e2e-failover-secret"
+	cfg := filepath.Join(t.TempDir(), "cutover.yaml")
+	if err := os.WriteFile(cfg, fmt.Appendf(nil, "signingSecret: %q\n", secret), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// The two load balancers listen on the same ports on two loopback
+	// addresses.
+	a := startServer(t, "--store", db, "--config", cfg, "--lb-address", "127.0.0.1")
+	b := startServer(t, "--store", db, "--config", cfg, "--lb-address", "127.0.0.2")
+	servers := []*server{a, b}
+	leader := func() (lead, other *server) {
+		t.Helper()
+		eventually(t, 15*time.Second, "a leader", func() bool {
+			for i, s := range servers {
+				if role(s) == "leader" {
+					lead, other = s, servers[1-i]
+					return true
+				}
+			}
+			return false
+		})
+		return lead, other
+	}
+	if l, o := leader(); role(o) != "follower" {
+		t.Fatalf("%s leads and %s is %q, want a follower", l.addr, o.addr, role(o))
+	}
+
+	// Set up through b, whichever leads: a follower forwards writes.
+	b.mustAWS("ecs", "create-cluster", "--cluster-name", "demo", "--tags", "key=cutover:runtime,value=docker")
+	lbs, prod, _ := blueGreenLB(t, b)
+	var lbsv []map[string]any
+	if err := json.Unmarshal([]byte(lbs), &lbsv); err != nil {
+		t.Fatal(err)
+	}
+	for _, tg := range []any{path(lbsv[0], "targetGroupArn"), path(lbsv[0], "advancedConfiguration", "alternateTargetGroupArn")} {
+		b.mustAWS("elbv2", "modify-target-group", "--target-group-arn", tg.(string), "--health-check-path", "/healthz")
+	}
+	prods := []string{prod + "env/VERSION", strings.Replace(prod, "127.0.0.1", "127.0.0.2", 1) + "env/VERSION"}
+	b.mustAWS("ecs", "register-task-definition", "--cli-input-json", dockerTaskDef(t, "v1", image))
+	svc := b.mustAWS("ecs", "create-service", "--cluster", "demo", "--service-name", "web", "--task-definition", "web:1",
+		"--desired-count", "2", "--load-balancers", lbs, "--deployment-configuration", `{"strategy":"BLUE_GREEN","bakeTimeInMinutes":0}`,
+		"--health-check-grace-period-seconds", "60")
+	untilStatus(t, a, path(svc, "service", "currentServiceDeployment").(string), "SUCCESSFUL", 90*time.Second)
+	for _, u := range prods {
+		eventually(t, 10*time.Second, u+" answering v1", func() bool { return sample(u, 4)["v1"] == 4 })
+	}
+
+	hook := &relayHook{secret: []byte(secret)}
+	hookSrv := httptest.NewServer(hook)
+	t.Cleanup(hookSrv.Close)
+	stops := []func() *load{loadPhase(t, prods[0]), loadPhase(t, prods[1])}
+	a.mustAWS("ecs", "register-task-definition", "--cli-input-json", dockerTaskDef(t, "v2", image))
+	conf, _ := json.Marshal(map[string]any{
+		"strategy": "BLUE_GREEN", "bakeTimeInMinutes": 0,
+		"lifecycleHooks": []any{
+			map[string]any{"hookTargetArn": hookSrv.URL + "/hook", "lifecycleStages": []string{"POST_TEST_TRAFFIC_SHIFT"}},
+			map[string]any{"targetType": "PAUSE", "lifecycleStages": []string{"POST_PRODUCTION_TRAFFIC_SHIFT"}},
+		},
+	})
+	arn, _ := updateService(t, a, "web:2", string(conf))
+
+	// First kill: between two callbacks of the hook, once its first
+	// answer is stored (its callBackDelay is a second).
+	eventually(t, 120*time.Second, "the hook's first invocation", func() bool {
+		seen, last, _ := hook.calls()
+		return len(seen) == 1 && time.Since(last) > 300*time.Millisecond
+	})
+	lead, other := leader()
+	t.Logf("killing the leader %s during the hook's callbacks", lead.addr)
+	lead.kill9()
+	lead.start()
+
+	// Second kill: while the pause waits; the continue goes to the
+	// other server.
+	var hookID string
+	eventually(t, 120*time.Second, "the pause after the production traffic shift", func() bool {
+		d := describeDeployment(t, other, arn)
+		if st, _ := d["status"].(string); ended(st) {
+			t.Fatalf("deployment %s ended %s (%v) before its pause", arn, st, d["statusReason"])
+		}
+		hooks, _ := path(d, "lifecycleHookDetails").([]any)
+		for _, h := range hooks {
+			if path(h, "status") == "AWAITING_ACTION" {
+				hookID, _ = path(h, "hookId").(string)
+			}
+		}
+		return hookID != ""
+	})
+	lead, other = leader()
+	t.Logf("killing the leader %s during the pause; continuing through %s (%s)", lead.addr, other.addr, role(other))
+	lead.kill9()
+	lead.start()
+	other.mustAWS("ecs", "continue-service-deployment", "--service-deployment-arn", arn, "--hook-id", hookID, "--action", "CONTINUE")
+	untilStatus(t, other, arn, "SUCCESSFUL", 120*time.Second)
+
+	for i, stop := range stops {
+		checkLoad(t, fmt.Sprintf("on load balancer %d during the update", i+1), stop(), "v1", "v2")
+	}
+	for _, u := range prods {
+		eventually(t, 10*time.Second, u+" answering v2 only", func() bool { return sample(u, 10)["v2"] == 10 })
+	}
+	seen, _, bad := hook.calls()
+	if !slices.Equal(seen, []int{0, 1, 2, 3}) || len(bad) > 0 {
+		t.Errorf("the hook's attempts carried n = %v (bad requests: %v), want 0, 1, 2, 3 once each", seen, bad)
+	}
+}
