@@ -73,12 +73,13 @@ func role(s *server) string {
 // TestFailoverUnderLoad runs two servers on one PostgreSQL store, each
 // with its own load balancer, and a BLUE_GREEN deployment on the docker
 // runtime with an IN_PROGRESS hook and a pause, under load on both
-// servers' production listeners. The leader is killed with SIGKILL twice
-// (and restarted, as a supervisor would): between two callbacks of the
-// hook, and while the pause waits, whose continue is then sent to the
-// other server. The other server takes over each time, the deployment
-// succeeds, no request fails on either load balancer, and the hook is
-// invoked once per attempt.
+// servers' production listeners. The leader is killed with SIGKILL twice,
+// between two callbacks of the hook and while the pause waits; each time
+// the other server takes over, and then the killed one is restarted, as
+// a supervisor would. The pause's continue is sent to the restarted
+// server, a follower, which forwards it. The deployment succeeds, no
+// request fails on either load balancer, and the hook is invoked once per
+// attempt.
 func TestFailoverUnderLoad(t *testing.T) {
 	cli := dockertest.Client(t)
 	image := dockertest.AppImage(t, cli)
@@ -148,22 +149,34 @@ func TestFailoverUnderLoad(t *testing.T) {
 	})
 	arn, _ := updateService(t, a, "web:2", string(conf))
 
+	// killLeader kills the leader with SIGKILL, waits for the other
+	// server to take over, and restarts the killed one (its load
+	// balancer serves meanwhile, and follows again once it is back).
+	killLeader := func(when string) (lead, other *server) {
+		t.Helper()
+		old, other := leader()
+		t.Logf("killing the leader %s %s", old.addr, when)
+		killed := time.Now()
+		old.kill9()
+		eventually(t, 15*time.Second, other.addr+" taking over", func() bool { return role(other) == "leader" })
+		t.Logf("%s took over after %v", other.addr, time.Since(killed).Round(100*time.Millisecond))
+		old.start()
+		return other, old
+	}
+
 	// First kill: between two callbacks of the hook, once its first
 	// answer is stored (its callBackDelay is a second).
 	eventually(t, 120*time.Second, "the hook's first invocation", func() bool {
 		seen, last, _ := hook.calls()
 		return len(seen) == 1 && time.Since(last) > 300*time.Millisecond
 	})
-	lead, other := leader()
-	t.Logf("killing the leader %s during the hook's callbacks", lead.addr)
-	lead.kill9()
-	lead.start()
+	killLeader("during the hook's callbacks")
 
 	// Second kill: while the pause waits; the continue goes to the
-	// other server.
+	// killed server, restarted as a follower, which forwards it.
 	var hookID string
 	eventually(t, 120*time.Second, "the pause after the production traffic shift", func() bool {
-		d := describeDeployment(t, other, arn)
+		d := describeDeployment(t, a, arn)
 		if st, _ := d["status"].(string); ended(st) {
 			t.Fatalf("deployment %s ended %s (%v) before its pause", arn, st, d["statusReason"])
 		}
@@ -175,10 +188,8 @@ func TestFailoverUnderLoad(t *testing.T) {
 		}
 		return hookID != ""
 	})
-	lead, other = leader()
-	t.Logf("killing the leader %s during the pause; continuing through %s (%s)", lead.addr, other.addr, role(other))
-	lead.kill9()
-	lead.start()
+	_, other := killLeader("during the pause")
+	t.Logf("continuing through the restarted %s (%s)", other.addr, role(other))
 	other.mustAWS("ecs", "continue-service-deployment", "--service-deployment-arn", arn, "--hook-id", hookID, "--action", "CONTINUE")
 	untilStatus(t, other, arn, "SUCCESSFUL", 120*time.Second)
 

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 
 	"github.com/cutover/cutover/internal/store"
 )
@@ -22,16 +23,64 @@ import (
 // recorded there instead (controlPlaneInstance).
 const InstanceIDFile = "instance-id"
 
+// The data directory's server files: serverLockFile is flock-ed by the
+// server that uses the directory for as long as it runs; serverIDFile
+// names that server among the servers that share a store.
+const (
+	serverLockFile = "server.lock"
+	serverIDFile   = "server-id"
+)
+
+// lockDataDir makes the data directory if need be and takes its lock,
+// which release gives back: two servers on one data directory would
+// fight over its load balancer and tasks. A server killed outright
+// leaves no lock behind (the kernel drops it with the process).
+func lockDataDir(dir string) (release func(), err error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("make the data directory: %w", err)
+	}
+	path := filepath.Join(dir, serverLockFile)
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		f.Close()
+		if errors.Is(err, syscall.EWOULDBLOCK) {
+			return nil, fmt.Errorf("another cutover server uses the data directory %s", dir)
+		}
+		return nil, fmt.Errorf("lock %s: %w", path, err)
+	}
+	return func() { f.Close() }, nil
+}
+
+// serverID returns the name of the server of the data directory among
+// those that share its store: the host's name and the directory's own
+// random ID. It stays across restarts, so that a restarted leader takes
+// its lease back at once; the data directory's lock keeps it to one
+// process at a time.
+func serverID(dataDir string) (string, error) {
+	id, err := dataDirValue(dataDir, serverIDFile, randomID)
+	if err != nil {
+		return "", err
+	}
+	host, _ := os.Hostname()
+	return host + "/" + id, nil
+}
+
+// randomID returns 8 random hexadecimal digits.
+func randomID() string {
+	b := make([]byte, 4)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
 // controlPlaneInstance returns the control plane's instance ID: the data
 // directory's, or, on a store that several servers share, the one the
 // first of them recorded, so that each finds the tasks the others
 // started.
 func controlPlaneInstance(ctx context.Context, st store.Store, dataDir string) (string, error) {
-	return sharedDataDirValue(ctx, st, dataDir, InstanceIDFile, func() string {
-		b := make([]byte, 4)
-		_, _ = rand.Read(b)
-		return hex.EncodeToString(b)
-	})
+	return sharedDataDirValue(ctx, st, dataDir, InstanceIDFile, randomID)
 }
 
 // sharedDataDirValue is dataDirValue for a value that servers sharing st

@@ -23,7 +23,7 @@ func TestFollowerForwardsWrites(t *testing.T) {
 		w.Write([]byte("from the leader"))
 	}))
 	defer leader.Close()
-	l := newLeadership(nil, "http://follower:7400", slog.New(slog.DiscardHandler))
+	l := newLeadership(nil, "follower", "http://follower:7400", slog.New(slog.DiscardHandler))
 	l.lease.Store(&postgres.Lease{Holder: "leader", Address: leader.URL, Live: true})
 	h := l.route(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		b, _ := io.ReadAll(r.Body)
@@ -73,7 +73,7 @@ func TestFollowerForwardsWrites(t *testing.T) {
 // A write that finds no leader, or that was forwarded to a server that
 // does not lead, is refused with a 503 in its protocol's shape.
 func TestWriteWithoutLeaderIsRefused(t *testing.T) {
-	l := newLeadership(nil, "http://follower:7400", slog.New(slog.DiscardHandler))
+	l := newLeadership(nil, "follower", "http://follower:7400", slog.New(slog.DiscardHandler))
 	l.leaderWait = 100 * time.Millisecond
 	h := l.route(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { t.Error("a write was served by a follower") }))
 	for _, c := range []struct {

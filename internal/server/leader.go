@@ -2,9 +2,6 @@ package server
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
-	"fmt"
 	"log/slog"
 	"net"
 	"os"
@@ -44,7 +41,7 @@ var _ elector = (*postgres.Store)(nil)
 // another server does.
 type leadership struct {
 	el      elector
-	holder  string // unique to this process
+	holder  string // this server's name (serverID)
 	address string // where this server's API is reached
 	log     *slog.Logger
 	// leaderWait is how long a write waits for a leader (forward.go).
@@ -55,11 +52,8 @@ type leadership struct {
 	leading atomic.Bool
 }
 
-func newLeadership(el elector, address string, log *slog.Logger) *leadership {
-	host, _ := os.Hostname()
-	var b [4]byte
-	rand.Read(b[:])
-	return &leadership{el: el, holder: fmt.Sprintf("%s/%d/%s", host, os.Getpid(), hex.EncodeToString(b[:])), address: address, log: log, leaderWait: leaderWait}
+func newLeadership(el elector, holder, address string, log *slog.Logger) *leadership {
+	return &leadership{el: el, holder: holder, address: address, log: log, leaderWait: leaderWait}
 }
 
 // role is the running role: lead or follow, until cancel.

@@ -33,7 +33,7 @@ type candidate struct {
 // runCandidate runs a leadership on el until stopped.
 func runCandidate(t *testing.T, el elector, name string) *candidate {
 	t.Helper()
-	c := &candidate{l: newLeadership(el, "http://"+name, slog.New(slog.DiscardHandler)), done: make(chan struct{})}
+	c := &candidate{l: newLeadership(el, name, "http://"+name, slog.New(slog.DiscardHandler)), done: make(chan struct{})}
 	role := func(leader bool) func(context.Context) {
 		return func(ctx context.Context) {
 			if c.roles.Add(1) > 1 {
@@ -175,4 +175,22 @@ func TestSharedInstanceAndSecret(t *testing.T) {
 	if ids[0] != ids[1] || secrets[0] != secrets[1] {
 		t.Errorf("two servers on one store have instance IDs %q and signing secrets %q", ids, secrets)
 	}
+}
+
+// One data directory serves one server at a time.
+func TestDataDirLock(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "new")
+	release, err := lockDataDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := lockDataDir(dir); err == nil || !strings.Contains(err.Error(), "another cutover server uses the data directory") {
+		t.Fatalf("a second lock: %v", err)
+	}
+	release()
+	release, err = lockDataDir(dir)
+	if err != nil {
+		t.Fatalf("after the first server: %v", err)
+	}
+	release()
 }

@@ -87,6 +87,11 @@ func Run(ctx context.Context, cfg Config) error {
 	if err := checkExposure(cfg.Listen, keys != nil, cfg.Insecure); err != nil {
 		return err
 	}
+	release, err := lockDataDir(cfg.DataDir)
+	if err != nil {
+		return err
+	}
+	defer release()
 	st, err := openStore(ctx, cfg)
 	if err != nil {
 		return err
@@ -100,6 +105,10 @@ func Run(ctx context.Context, cfg Config) error {
 		return err
 	}
 	invoker, err := newInvoker(cfg, file, secret, log.With("component", "hooks"))
+	if err != nil {
+		return err
+	}
+	id, err := serverID(cfg.DataDir)
 	if err != nil {
 		return err
 	}
@@ -176,7 +185,7 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 	var ld *leadership
 	if el, ok := st.(elector); ok {
-		ld = newLeadership(el, advertiseURL(cfg, ln.Addr(), tlsc.scheme()), log.With("component", "leadership"))
+		ld = newLeadership(el, id, advertiseURL(cfg, ln.Addr(), tlsc.scheme()), log.With("component", "leadership"))
 		h = ld.route(h)
 	}
 	srv := newAPIServer(h, log)

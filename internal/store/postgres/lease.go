@@ -34,7 +34,9 @@ type heldLease struct {
 
 // Campaign takes the leader lease for holder, serving its API at address,
 // or renews it, for ttl; it returns the lease as it then stands. A lease
-// held by another server is taken only once it has expired.
+// held by another server is taken only once it has expired; one held by
+// holder is taken back at once, in a new term, by a store that does not
+// hold it (holder restarted): holder must name one process at a time.
 //
 // From a store's first Campaign on, its writes are fenced: Update
 // commits only while the lease Campaign last returned is held, checked
@@ -53,14 +55,15 @@ func (s *Store) Campaign(ctx context.Context, holder, address string, ttl time.D
 	err := s.locked(ctx, "take the leader lease", func(ptx pgx.Tx) error {
 		// The term stays when holder renews the term it holds (a lapsed
 		// lease nobody took meanwhile is renewed: nobody else wrote), and
-		// grows otherwise. clock_timestamp, not now(): the time after the
-		// wait for the lock.
+		// grows otherwise: when the lease changes hands, and when holder
+		// takes back a lease it held before it restarted. clock_timestamp,
+		// not now(): the time after the wait for the lock.
 		_, err := ptx.Exec(ctx, `INSERT INTO cutover_leader AS l (id, holder, address, term, expires_at)
 			VALUES (1, $1, $2, 1, clock_timestamp() + make_interval(secs => $3))
 			ON CONFLICT (id) DO UPDATE SET
 				holder = excluded.holder, address = excluded.address, expires_at = excluded.expires_at,
 				term = CASE WHEN l.holder = excluded.holder AND l.term = $4 THEN l.term ELSE l.term + 1 END
-			WHERE l.expires_at <= clock_timestamp() OR (l.holder = excluded.holder AND l.term = $4)`,
+			WHERE l.expires_at <= clock_timestamp() OR l.holder = excluded.holder`,
 			holder, address, ttl.Seconds(), term)
 		if err != nil {
 			return err

@@ -146,3 +146,21 @@ func TestSharedValues(t *testing.T) {
 		}
 	}
 }
+
+// A holder that restarted takes its lease back at once, in a new term
+// that fences its former self.
+func TestLeaseTakenBackAfterRestart(t *testing.T) {
+	u := pgtest.NewDatabase(t)
+	before, after := open(t, u), open(t, u)
+	l1 := campaign(t, before, "a", time.Minute)
+	l2 := campaign(t, after, "a", time.Minute)
+	if !l2.Held || l2.Term != l1.Term+1 {
+		t.Fatalf("the restarted holder's campaign: %+v, want held in term %d", l2, l1.Term+1)
+	}
+	if err := put(before, "k"); !errors.Is(err, store.ErrNotLeader) {
+		t.Fatalf("the former self's write: %v, want ErrNotLeader", err)
+	}
+	if err := put(after, "k"); err != nil {
+		t.Fatalf("the restarted holder's write: %v", err)
+	}
+}
