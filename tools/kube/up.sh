@@ -65,7 +65,7 @@ if [[ -d $S ]] && healthy; then
   exit 0
 fi
 [[ $(id -u) == 0 ]] || { log "needs root (mounts, cgroups, network namespaces)"; exit 1; }
-for t in containerd runc ctr openssl curl iptables /usr/lib/cni/bridge /usr/lib/cni/host-local /usr/lib/cni/loopback /usr/lib/cni/portmap; do
+for t in containerd runc ctr openssl curl iptables /usr/lib/cni/bridge /usr/lib/cni/host-local /usr/lib/cni/loopback /usr/lib/cni/portmap /usr/lib/cni/firewall; do
   command -v "$t" >/dev/null || { log "missing $t: apt-get install containerd runc containernetworking-plugins openssl curl"; exit 1; }
 done
 "$KUBE_TOOLS_DIR/down.sh" >&2
@@ -198,6 +198,7 @@ cat >"$S/cni/net.d/10-cutover.conflist" <<EOF
       "type": "bridge",
       "bridge": "$BRIDGE",
       "isGateway": true,
+      "isDefaultGateway": true,
       "ipMasq": false,
       "hairpinMode": true,
       "ipam": {
@@ -210,6 +211,9 @@ cat >"$S/cni/net.d/10-cutover.conflist" <<EOF
       "type": "portmap",
       "capabilities": {"portMappings": true},
       "snat": true
+    },
+    {
+      "type": "firewall"
     }
   ]
 }

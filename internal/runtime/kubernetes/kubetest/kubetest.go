@@ -69,7 +69,7 @@ func missing() string {
 			return c + " not found"
 		}
 	}
-	for _, p := range []string{"bridge", "host-local", "loopback"} {
+	for _, p := range []string{"bridge", "host-local", "loopback", "portmap", "firewall"} {
 		if _, err := os.Stat("/usr/lib/cni/" + p); err != nil {
 			return "CNI plugin " + p + " not found (containernetworking-plugins)"
 		}
