@@ -34,6 +34,18 @@
 // essential container exits the driver stops the pod the same way. The
 // stopped reason is recorded on the pod as an annotation.
 //
+// Where Kubernetes differs from ECS and the other runtimes:
+//   - probes count in whole seconds (at least one): a health check's
+//     interval and timeout are rounded up;
+//   - a readiness probe is passing or not: UNHEALTHY is inferred, once a
+//     check that passed fails, or when none passed within the start period
+//     and the retries' checks;
+//   - a COMPLETE dependency runs as an init container, which must exit 0
+//     (as for SUCCESS) or the task stops;
+//   - a container's user must be numeric (uid[:gid]);
+//   - ulimits and dockerLabels have no pod equivalent and are not applied;
+//   - one termination grace period per pod (above).
+//
 // The driver watches its pods with an informer: states, exit codes and
 // health come from pod phases and container states as they change, and
 // a Watch caller is told of each change.
