@@ -1,8 +1,11 @@
 package server
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"path/filepath"
 
 	"github.com/cutover/cutover/internal/runtime"
@@ -68,7 +71,13 @@ func newDrivers(cfg Config, instance string) (map[string]runtime.Driver, error) 
 			err = fmt.Errorf("no driver for runtime %q", name)
 		}
 		if err != nil && name != runtimeName(cfg) {
-			cfg.Logger.Warn("runtime not available", "runtime", name, "err", err)
+			// A runtime nobody configured is no surprise; one that was
+			// configured and cannot be had is.
+			level := slog.LevelWarn
+			if errors.Is(err, kubernetes.ErrNoConfig) {
+				level = slog.LevelInfo
+			}
+			cfg.Logger.Log(context.Background(), level, "runtime not available", "runtime", name, "err", err)
 			continue
 		}
 		if err != nil {

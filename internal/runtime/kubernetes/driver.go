@@ -70,10 +70,17 @@ type Driver struct {
 	warned   string // the last failure to list or watch the pods logged as a warning
 }
 
+// ErrNoConfig is New's error without a kubeconfig outside a pod: there is
+// no cluster to run pods on, which is how a server that does not use the
+// kubernetes runtime is set up.
+var ErrNoConfig = errors.New("kubernetes runtime: no kubeconfig given, and not in a pod (no in-cluster configuration)")
+
 // watcher is one Watch caller.
 type watcher struct{ changed func(id string) }
 
-// New returns a driver for cfg and starts watching its pods.
+// New returns a driver for cfg and starts watching its pods. It reads the
+// kubeconfig but contacts nothing: the informer lists the pods in the
+// background. Without a kubeconfig, outside a pod, it returns ErrNoConfig.
 func New(cfg Config) (*Driver, error) {
 	if cfg.Namespace == "" {
 		cfg.Namespace = "default"
@@ -93,6 +100,9 @@ func New(cfg Config) (*Driver, error) {
 	rules := &clientcmd.ClientConfigLoadingRules{ExplicitPath: cfg.Kubeconfig}
 	rc, err := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, &clientcmd.ConfigOverrides{}).ClientConfig()
 	if err != nil {
+		if cfg.Kubeconfig == "" && clientcmd.IsEmptyConfig(err) {
+			return nil, ErrNoConfig
+		}
 		return nil, fmt.Errorf("kubernetes runtime: load kubeconfig: %w", err)
 	}
 	// The suite and a busy control plane inspect often; the informer

@@ -20,8 +20,8 @@ import (
 // other runtimes' tasks undelayed.
 func TestUnavailable(t *testing.T) {
 	t.Setenv("KUBERNETES_SERVICE_HOST", "") // not in a pod
-	if _, err := kubernetes.New(kubernetes.Config{}); err == nil {
-		t.Error("New without a kubeconfig, outside a pod: no error")
+	if _, err := kubernetes.New(kubernetes.Config{}); !errors.Is(err, kubernetes.ErrNoConfig) {
+		t.Errorf("New without a kubeconfig, outside a pod = %v, want ErrNoConfig", err)
 	}
 
 	kubeconfig := filepath.Join(t.TempDir(), "kubeconfig")
