@@ -38,12 +38,14 @@ type Config struct {
 	Instance string
 	// HostPorts publishes each container port on the node at a host port
 	// (a pod hostPort; the driver picks a free one for HostPort 0),
-	// reported as the binding's HostPort. Without it a binding's HostPort
-	// is the container port, reached at the pod IP (PodIP).
+	// reported as the binding's HostPort with an empty BindIP. Without it
+	// a binding's HostPort is the container port and its BindIP the pod
+	// IP.
 	HostPorts bool
 	// PullPolicy is the pods' image pull policy; default IfNotPresent.
 	PullPolicy corev1.PullPolicy
-	// Logger receives the driver's logs; default slog.Default().
+	// Logger receives the driver's logs, as scoped by the caller (the
+	// server's names the runtime); default slog.Default().
 	Logger *slog.Logger
 }
 
@@ -119,7 +121,7 @@ func New(cfg Config) (*Driver, error) {
 func NewWithClient(cfg Config, cs kubernetes.Interface) *Driver {
 	ctx, cancel := context.WithCancel(context.Background())
 	d := &Driver{
-		cfg: cfg, cs: cs, log: cfg.Logger.With("runtime", "kubernetes"), stop: cancel,
+		cfg: cfg, cs: cs, log: cfg.Logger, stop: cancel,
 		synced:   make(chan struct{}),
 		pods:     make(map[string]*corev1.Pod),
 		specs:    make(map[string]runtime.TaskSpec),
