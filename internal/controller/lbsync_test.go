@@ -13,6 +13,7 @@ import (
 	"github.com/cutover/cutover/internal/elbapi"
 	"github.com/cutover/cutover/internal/lb"
 	"github.com/cutover/cutover/internal/state"
+	"github.com/cutover/cutover/internal/store"
 	"github.com/cutover/cutover/internal/store/bolt"
 )
 
@@ -66,24 +67,9 @@ func TestConfigVersionsFromBlocks(t *testing.T) {
 // with nothing new to push, it wakes none, so an engine that asks for
 // weights already served cannot spin the controller.
 func TestPushIfStaleWakesOnlyWhenItPushed(t *testing.T) {
-	st, err := bolt.Open(filepath.Join(t.TempDir(), "state.db"), time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	b := lb.New(lb.Options{})
-	defer b.Close(context.Background())
-	arns := state.ARNs{Region: "us-east-1", Account: "000000000000"}
-	c := New(Config{Store: st, ARNs: arns, DataPlane: balancerPlane{b}, LBAddress: "127.0.0.1"})
-	form := url.Values{"Action": {"CreateTargetGroup"}, "Version": {"2015-12-01"}, "Name": {"web"},
-		"Protocol": {"HTTP"}, "Port": {"80"}, "TargetType": {"ip"}}
-	req := httptest.NewRequest(http.MethodPost, "/", strings.NewReader(form.Encode()))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	rec := httptest.NewRecorder()
-	elbapi.New(elbapi.Config{Store: st, ARNs: arns}).ServeHTTP(rec, req)
-	if rec.Code != http.StatusOK {
-		t.Fatalf("CreateTargetGroup: %d %s", rec.Code, rec.Body)
-	}
+	st, b, elb := elbFixture(t)
+	c := New(Config{Store: st, ARNs: testARNs, DataPlane: balancerPlane{b}, LBAddress: "127.0.0.1"})
+	elb(url.Values{"Action": {"CreateTargetGroup"}, "Name": {"web"}, "Protocol": {"HTTP"}, "Port": {"80"}, "TargetType": {"ip"}})
 	woken := func() bool {
 		select {
 		case <-c.wake:
@@ -102,5 +88,33 @@ func TestPushIfStaleWakesOnlyWhenItPushed(t *testing.T) {
 	c.pushIfStale(ctx)
 	if woken() {
 		t.Error("a pass was woken with nothing new pushed")
+	}
+}
+
+var testARNs = state.ARNs{Region: "us-east-1", Account: "000000000000"}
+
+// elbFixture opens a store and an in-process data plane, closed when t
+// ends, and returns them with a function that calls the ELBv2 API on the
+// store with form and returns the answer's body.
+func elbFixture(t *testing.T) (store.Store, *lb.Balancer, func(form url.Values) string) {
+	st, err := bolt.Open(filepath.Join(t.TempDir(), "state.db"), time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	b := lb.New(lb.Options{})
+	t.Cleanup(func() { b.Close(context.Background()) })
+	api := elbapi.New(elbapi.Config{Store: st, ARNs: testARNs})
+	return st, b, func(form url.Values) string {
+		t.Helper()
+		form.Set("Version", "2015-12-01")
+		req := httptest.NewRequest(http.MethodPost, "/", strings.NewReader(form.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		rec := httptest.NewRecorder()
+		api.ServeHTTP(rec, req)
+		if rec.Code != http.StatusOK {
+			t.Fatalf("%s: %d %s", form.Get("Action"), rec.Code, rec.Body)
+		}
+		return rec.Body.String()
 	}
 }

@@ -2,45 +2,19 @@ package controller
 
 import (
 	"context"
-	"net/http"
-	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/cutover/cutover/internal/elbapi"
 	"github.com/cutover/cutover/internal/lb"
-	"github.com/cutover/cutover/internal/state"
-	"github.com/cutover/cutover/internal/store/bolt"
 )
 
 // TestMirrorFollowsTheStore: a follower's data plane serves what the
 // leader stores (a new target group, then a target registered) within
 // the interval, and is not pushed again while nothing changes.
 func TestMirrorFollowsTheStore(t *testing.T) {
-	st, err := bolt.Open(filepath.Join(t.TempDir(), "state.db"), time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	b := lb.New(lb.Options{})
-	defer b.Close(context.Background())
-	arns := state.ARNs{Region: "us-east-1", Account: "000000000000"}
-	api := elbapi.New(elbapi.Config{Store: st, ARNs: arns})
-	call := func(form url.Values) string {
-		t.Helper()
-		form.Set("Version", "2015-12-01")
-		req := httptest.NewRequest(http.MethodPost, "/", strings.NewReader(form.Encode()))
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		rec := httptest.NewRecorder()
-		api.ServeHTTP(rec, req)
-		if rec.Code != http.StatusOK {
-			t.Fatalf("%s: %d %s", form.Get("Action"), rec.Code, rec.Body)
-		}
-		return rec.Body.String()
-	}
+	st, b, call := elbFixture(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() {
