@@ -47,15 +47,40 @@ func (c *Controller) followHealth(ctx context.Context) {
 	}
 }
 
+// A runtime watch that fails is begun again after watchRetryMin, then
+// after twice as long each time it fails again, up to watchRetryMax: a
+// runtime that is down (no Docker daemon on the host, say) costs a try
+// every half minute, not every second.
+const (
+	watchRetryMin = time.Second
+	watchRetryMax = 30 * time.Second
+)
+
 // followRuntime wakes a pass whenever a runtime tells of a task change,
-// until ctx ends. A watch that fails is logged and begun again a second
-// later (it tells of every task then: nothing is missed).
+// until ctx ends. A watch that fails is begun again later (it tells of
+// every task then: nothing is missed); its error is logged as a warning
+// when it differs from the last one, at debug level when it repeats.
 func (c *Controller) followRuntime(ctx context.Context, name string, w runtime.Watcher) {
+	retry, last := watchRetryMin, ""
 	for ctx.Err() == nil {
-		if err := w.Watch(ctx, func(string) { c.Wake() }); err != nil && ctx.Err() == nil {
-			c.log.Warn("watch runtime", "runtime", name, "err", err)
+		began := time.Now()
+		err := w.Watch(ctx, func(string) { c.Wake() })
+		if ctx.Err() != nil {
+			return
 		}
-		pause(ctx, time.Second)
+		if time.Since(began) > watchRetryMax {
+			retry, last = watchRetryMin, "" // it watched for a while: a new failure
+		}
+		switch {
+		case err == nil:
+		case err.Error() != last:
+			c.log.Warn("watch runtime", "runtime", name, "err", err, "retry_in", retry)
+			last = err.Error()
+		default:
+			c.log.Debug("watch runtime", "runtime", name, "err", err, "retry_in", retry)
+		}
+		pause(ctx, retry)
+		retry = min(2*retry, watchRetryMax)
 	}
 }
 

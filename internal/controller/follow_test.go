@@ -1,12 +1,17 @@
 package controller_test
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
+	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -112,6 +117,53 @@ func TestRuntimeChangeWakesAPass(t *testing.T) {
 		Drivers: map[string]runtime.Driver{state.RuntimeProcess: d}})
 	d.changes <- "some-task"
 	nextPass("when the runtime told of a change")
+}
+
+// down is a runtime whose watch always fails at once, as the docker
+// runtime's does on a host without a daemon.
+type down struct {
+	runtime.Driver
+	watches *atomic.Int32
+}
+
+func (d down) Watch(context.Context, func(string)) error {
+	d.watches.Add(1)
+	return errors.New("cannot connect to the Docker daemon")
+}
+
+// TestFailingWatchBacksOff: a runtime whose watch keeps failing is tried
+// again after one second, then two (not every second), and its error is
+// logged once as a warning, however often it repeats.
+func TestFailingWatchBacksOff(t *testing.T) {
+	h := newHarness(t)
+	logs := new(lockedBuffer)
+	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	d := down{h.driver, new(atomic.Int32)}
+	running(t, controller.Config{Store: h.store, ARNs: arns, Now: h.now, Logger: log,
+		Drivers: map[string]runtime.Driver{state.RuntimeProcess: d}})
+	time.Sleep(3500 * time.Millisecond) // watches at 0, 1 and 3 seconds
+	warnings := strings.Count(logs.String(), `level=WARN msg="watch runtime"`)
+	if n := d.watches.Load(); n < 2 || n > 3 || warnings != 1 {
+		t.Errorf("in 3.5 s: %d watches, want 2 or 3; %d warnings, want 1", n, warnings)
+	}
+}
+
+// lockedBuffer is a bytes.Buffer safe for concurrent use.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
 
 // TestServiceChangedReconcilesAtOnce: ServiceChanged (what the API calls
