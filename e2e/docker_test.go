@@ -65,6 +65,16 @@ func dockerTaskDef(t *testing.T, version, image string) string {
 	return "file://" + f
 }
 
+// checkHealthz points the health checks of blueGreenLB's target groups
+// at /healthz, which the test app's image answers.
+func checkHealthz(t *testing.T, s *server) {
+	t.Helper()
+	for _, name := range []string{"blue", "green"} {
+		tg := path(s.mustAWS("elbv2", "describe-target-groups", "--names", name), "TargetGroups", 0, "TargetGroupArn").(string)
+		s.mustAWS("elbv2", "modify-target-group", "--target-group-arn", tg, "--health-check-path", "/healthz")
+	}
+}
+
 // serviceContainers lists the Docker containers of the server's tasks of
 // service web that have every label of match ("key=value"), stopped
 // ones too when all is set.
@@ -116,15 +126,8 @@ func TestDockerBlueGreenSurvivesKill9(t *testing.T) {
 	}
 	s.mustAWS("ecs", "create-cluster", "--cluster-name", "demo", "--tags", "key=cutover:runtime,value=docker")
 
-	// The test app answers its health checks on /healthz.
 	lbs, prod, test := blueGreenLB(t, s)
-	var lbsv []map[string]any
-	if err := json.Unmarshal([]byte(lbs), &lbsv); err != nil {
-		t.Fatal(err)
-	}
-	for _, tg := range []any{path(lbsv[0], "targetGroupArn"), path(lbsv[0], "advancedConfiguration", "alternateTargetGroupArn")} {
-		s.mustAWS("elbv2", "modify-target-group", "--target-group-arn", tg.(string), "--health-check-path", "/healthz")
-	}
+	checkHealthz(t, s)
 	version := func(url string) string { return url + "env/VERSION" }
 
 	s.mustAWS("ecs", "register-task-definition", "--cli-input-json", dockerTaskDef(t, "v1", image))

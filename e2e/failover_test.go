@@ -118,13 +118,7 @@ func TestFailoverUnderLoad(t *testing.T) {
 	// Set up through b, whichever leads: a follower forwards writes.
 	b.mustAWS("ecs", "create-cluster", "--cluster-name", "demo", "--tags", "key=cutover:runtime,value=docker")
 	lbs, prod, _ := blueGreenLB(t, b)
-	var lbsv []map[string]any
-	if err := json.Unmarshal([]byte(lbs), &lbsv); err != nil {
-		t.Fatal(err)
-	}
-	for _, tg := range []any{path(lbsv[0], "targetGroupArn"), path(lbsv[0], "advancedConfiguration", "alternateTargetGroupArn")} {
-		b.mustAWS("elbv2", "modify-target-group", "--target-group-arn", tg.(string), "--health-check-path", "/healthz")
-	}
+	checkHealthz(t, b)
 	prods := []string{prod + "env/VERSION", strings.Replace(prod, "127.0.0.1", "127.0.0.2", 1) + "env/VERSION"}
 	b.mustAWS("ecs", "register-task-definition", "--cli-input-json", dockerTaskDef(t, "v1", image))
 	svc := b.mustAWS("ecs", "create-service", "--cluster", "demo", "--service-name", "web", "--task-definition", "web:1",
