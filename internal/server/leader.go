@@ -59,6 +59,7 @@ func newLeadership(el elector, holder, address string, log *slog.Logger) *leader
 // role is the running role: lead or follow, until cancel.
 type role struct {
 	leader bool
+	term   int64 // a leader's
 	cancel context.CancelFunc
 	done   chan struct{}
 	// expire ends a leader's role when its lease may have lapsed, unless
@@ -125,13 +126,14 @@ func (l *leadership) run(ctx context.Context, lead, follow func(context.Context)
 			l.log.Warn("campaign for the leader lease", "err", err)
 		case lease.Held:
 			l.lease.Store(&lease)
-			if cur != nil && !cur.leader {
+			if cur != nil && (!cur.leader || cur.term != lease.Term) {
+				l.leading.Store(false)
 				cur.stop()
 				cur = nil
 			}
 			if cur == nil {
 				l.log.Info("leading", "term", lease.Term)
-				cur = l.start(ctx, true, lead)
+				cur = l.start(ctx, lease.Term, lead)
 				l.leading.Store(true)
 			}
 			cur.expire.Reset(time.Until(sent.Add(leaseTTL - stepDownMargin)))
@@ -145,7 +147,7 @@ func (l *leadership) run(ctx context.Context, lead, follow func(context.Context)
 			}
 			if cur == nil {
 				l.log.Info("following", "leader", lease.Holder, "leader_address", lease.Address, "term", lease.Term)
-				cur = l.start(ctx, false, follow)
+				cur = l.start(ctx, 0, follow)
 			}
 		}
 		select {
@@ -156,12 +158,16 @@ func (l *leadership) run(ctx context.Context, lead, follow func(context.Context)
 	}
 }
 
-// start runs fn in a role of its own.
-func (l *leadership) start(ctx context.Context, leader bool, fn func(context.Context)) *role {
+// start runs fn in a role of its own: a leader's in term, a follower's
+// for term 0.
+func (l *leadership) start(ctx context.Context, term int64, fn func(context.Context)) *role {
 	ctx, cancel := context.WithCancel(ctx)
-	r := &role{leader: leader, cancel: cancel, done: make(chan struct{})}
-	if leader {
-		r.expire = time.AfterFunc(leaseTTL-stepDownMargin, cancel)
+	r := &role{leader: term != 0, term: term, cancel: cancel, done: make(chan struct{})}
+	if r.leader {
+		r.expire = time.AfterFunc(leaseTTL-stepDownMargin, func() {
+			l.leading.Store(false) // writes are forwarded, or wait, from now on
+			cancel()
+		})
 	}
 	go func() {
 		defer close(r.done)
