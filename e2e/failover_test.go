@@ -73,13 +73,13 @@ func role(s *server) string {
 // TestFailoverUnderLoad runs two servers on one PostgreSQL store, each
 // with its own load balancer, and a BLUE_GREEN deployment on the docker
 // runtime with an IN_PROGRESS hook and a pause, under load on both
-// servers' production listeners. The leader is killed with SIGKILL twice,
-// between two callbacks of the hook and while the pause waits; each time
-// the other server takes over, and then the killed one is restarted, as
-// a supervisor would. The pause's continue is sent to the restarted
-// server, a follower, which forwards it. The deployment succeeds, no
-// request fails on either load balancer, and the hook is invoked once per
-// attempt.
+// servers' production listeners. The leader is killed with SIGKILL three
+// times: while a green task starts, between two callbacks of the hook,
+// and while the pause waits. Each time the other server takes over, and
+// then the killed one is restarted, as a supervisor would. The pause's
+// continue is sent to the restarted server, a follower, which forwards
+// it. The deployment succeeds, no request fails on either load balancer,
+// and the hook is invoked once per attempt.
 func TestFailoverUnderLoad(t *testing.T) {
 	cli := dockertest.Client(t)
 	image := dockertest.AppImage(t, cli)
@@ -158,7 +158,14 @@ func TestFailoverUnderLoad(t *testing.T) {
 		return other, old
 	}
 
-	// First kill: between two callbacks of the hook, once its first
+	// First kill: while a green task is half started (its sidecar waits
+	// for web to be healthy); the new leader finds its containers.
+	eventually(t, 60*time.Second, "a v2 task in Docker", func() bool {
+		return len(serviceContainers(t, cli, a, true, labelTDRev+"=2")) > 0
+	})
+	killLeader("during the scale-up")
+
+	// Second kill: between two callbacks of the hook, once its first
 	// answer is stored (its callBackDelay is a second).
 	eventually(t, 120*time.Second, "the hook's first invocation", func() bool {
 		seen, last, _ := hook.calls()
@@ -166,7 +173,7 @@ func TestFailoverUnderLoad(t *testing.T) {
 	})
 	killLeader("during the hook's callbacks")
 
-	// Second kill: while the pause waits; the continue goes to the
+	// Third kill: while the pause waits; the continue goes to the
 	// killed server, restarted as a follower, which forwards it.
 	var hookID string
 	eventually(t, 120*time.Second, "the pause after the production traffic shift", func() bool {
