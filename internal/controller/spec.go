@@ -11,19 +11,6 @@ import (
 	"github.com/cutover/cutover/internal/state"
 )
 
-// The labels of a task's spec: the ones the ECS agent puts on a task's
-// containers, and cutover's for the service and its revision. The
-// container's own name (com.amazonaws.ecs.container-name) is the
-// driver's to add.
-const (
-	labelCluster         = "com.amazonaws.ecs.cluster"
-	labelTaskArn         = "com.amazonaws.ecs.task-arn"
-	labelTaskDefFamily   = "com.amazonaws.ecs.task-definition-family"
-	labelTaskDefVersion  = "com.amazonaws.ecs.task-definition-version"
-	labelService         = "io.cutover.service"
-	labelServiceRevision = "io.cutover.revision"
-)
-
 // taskSpec turns task t and its task definition into what the runtime
 // runs. Environment files are read now, so that a task sees them as they
 // are when it starts. An error that fails the task is a *taskFailure
@@ -49,16 +36,16 @@ func taskSpec(t *state.Task, td *ecs.TaskDefinition) (runtime.TaskSpec, error) {
 // definition, and its service and service revision when it has them.
 func taskLabels(t *state.Task, td *ecs.TaskDefinition) map[string]string {
 	labels := map[string]string{
-		labelCluster:        t.ClusterArn,
-		labelTaskArn:        t.TaskArn,
-		labelTaskDefFamily:  td.Family,
-		labelTaskDefVersion: strconv.Itoa(int(ecs.Int32Value(td.Revision))),
+		runtime.LabelCluster:        t.ClusterArn,
+		runtime.LabelTaskArn:        t.TaskArn,
+		runtime.LabelTaskDefFamily:  td.Family,
+		runtime.LabelTaskDefVersion: strconv.Itoa(int(ecs.Int32Value(td.Revision))),
 	}
 	if t.ServiceName != "" {
-		labels[labelService] = t.ServiceName
+		labels[runtime.LabelService] = t.ServiceName
 	}
 	if t.Revision != "" {
-		labels[labelServiceRevision] = t.Revision
+		labels[runtime.LabelServiceRevision] = t.Revision
 	}
 	return labels
 }

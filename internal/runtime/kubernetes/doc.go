@@ -1,10 +1,14 @@
 // Package kubernetes is the kubernetes runtime: it runs each task as a
 // Kubernetes pod, through client-go.
 //
-// A task is one pod, labelled with the driver's instance and, where they
-// make valid label values, the task's own labels (cluster, service,
-// revision); the task spec is kept on the pod as an annotation, so a
-// restarted control plane re-adopts its pods by label. Container
+// A task is one pod, labelled with the driver's instance, the task's
+// cluster, service and service revision (LabelCluster, LabelService,
+// LabelRevision, hashed where not valid label values) and, where they
+// make valid label values, the task's own labels; the task spec is kept
+// on the pod as an annotation, so a restarted control plane re-adopts
+// its pods by label. A service revision is a ControllerRevision, which
+// owns the revision's pods (revision.go): the deployment engine, not a
+// ReplicaSet, chooses which pods to stop. Container
 // definitions map onto the pod spec: image, entryPoint as command and
 // command as args, environment, ports, cpu and memory as resources,
 // healthCheck as an exec readiness probe, stopTimeout as the pod's

@@ -69,7 +69,8 @@ type Driver struct {
 	rechecks map[types.UID]bool // pods with a recheck pending
 	healthy  map[string]bool    // pod UID/container names that passed their check
 	starting map[string]*sync.Mutex
-	warned   string // the last failure to list or watch the pods logged as a warning
+	revLocks map[string]*sync.RWMutex // by revision object name: see revisionLock
+	warned   string                   // the last failure to list or watch the pods logged as a warning
 }
 
 // ErrNoConfig is New's error without a kubeconfig outside a pod: there is
@@ -130,6 +131,7 @@ func NewWithClient(cfg Config, cs kubernetes.Interface) *Driver {
 		rechecks: make(map[types.UID]bool),
 		healthy:  make(map[string]bool),
 		starting: make(map[string]*sync.Mutex),
+		revLocks: make(map[string]*sync.RWMutex),
 	}
 	d.runInformer(ctx)
 	return d
@@ -419,8 +421,9 @@ func (d *Driver) status(pod *corev1.Pod, spec runtime.TaskSpec) runtime.TaskStat
 	return st
 }
 
-// Start creates the task's pod. Starting a task that has a pod returns
-// its status.
+// Start creates the task's pod, owned by its revision's object (created
+// with the revision's first pod) when the task is a service's. Starting
+// a task that has a pod returns its status.
 func (d *Driver) Start(ctx context.Context, spec runtime.TaskSpec) (runtime.TaskStatus, error) {
 	if err := runtime.Validate(spec); err != nil {
 		return runtime.TaskStatus{}, err
@@ -445,19 +448,10 @@ func (d *Driver) Start(ctx context.Context, spec runtime.TaskSpec) (runtime.Task
 	if cur, curSpec, err := d.lookup(ctx, spec.ID); err == nil {
 		return d.status(cur, curSpec), nil
 	}
-	created, err := d.cs.CoreV1().Pods(d.cfg.Namespace).Create(ctx, pod, metav1.CreateOptions{})
-	if apierrors.IsAlreadyExists(err) {
-		created, err = d.cs.CoreV1().Pods(d.cfg.Namespace).Get(ctx, pod.Name, metav1.GetOptions{})
-	}
+	created, err := d.createPod(ctx, spec, pod)
 	if err != nil {
-		if apierrors.IsInvalid(err) {
-			return runtime.TaskStatus{}, fmt.Errorf("%w: %w", runtime.ErrInvalidSpec, err)
-		}
-		return runtime.TaskStatus{}, fmt.Errorf("%w: kubernetes: create pod for task %s: %w", runtime.ErrUnavailable, spec.ID, err)
+		return runtime.TaskStatus{}, err
 	}
-	d.mu.Lock()
-	d.keep(spec, created)
-	d.mu.Unlock()
 	return d.status(created, spec), nil
 }
 
@@ -511,7 +505,8 @@ func (d *Driver) Stop(ctx context.Context, id string) error {
 }
 
 // Remove lifts the driver's finalizer from a stopped task's pod, which
-// Kubernetes then deletes.
+// Kubernetes then deletes, and deletes the object of its revision when
+// no other pod names it.
 func (d *Driver) Remove(ctx context.Context, id string) error {
 	pod, _, err := d.lookup(ctx, id)
 	if errors.Is(err, runtime.ErrTaskNotFound) {
@@ -552,6 +547,11 @@ func (d *Driver) Remove(ctx context.Context, id string) error {
 		}
 	}
 	d.mu.Unlock()
+	// With the pod gone, a retried Remove would find no task: a failure
+	// to delete an unused revision object is logged, not returned.
+	if err := d.releaseRevision(ctx, pod); err != nil {
+		d.log.Warn("delete the revision object of the last pod removed", "task", id, "err", err)
+	}
 	return nil
 }
 

@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math"
 	"net"
 	"slices"
@@ -44,7 +45,13 @@ const (
 // podName is the pod's name for a task: DNS-safe, lowercase, and unique
 // per (instance, task ID) through a hash of both.
 func podName(instance, id string) string {
-	sum := sha256.Sum256([]byte(instance + "\x00" + id))
+	return dnsName("t", id, instance+"\x00"+id)
+}
+
+// dnsName is prefix and readable made DNS-safe and lowercase, cut short,
+// then a hash of key: unique per key, and telling to an operator.
+func dnsName(prefix, readable, key string) string {
+	sum := sha256.Sum256([]byte(key))
 	base := strings.Map(func(r rune) rune {
 		switch {
 		case r >= 'a' && r <= 'z', r >= '0' && r <= '9':
@@ -53,11 +60,11 @@ func podName(instance, id string) string {
 			return r + 'a' - 'A'
 		}
 		return '-'
-	}, id)
+	}, readable)
 	if len(base) > 40 {
 		base = base[:40]
 	}
-	return strings.Trim("t-"+base, "-") + "-" + hex.EncodeToString(sum[:5])
+	return strings.Trim(prefix+"-"+base, "-") + "-" + hex.EncodeToString(sum[:5])
 }
 
 // containerNames maps the spec's container names to Kubernetes container
@@ -93,6 +100,7 @@ func (d *Driver) buildPod(spec runtime.TaskSpec) (*corev1.Pod, error) {
 		return nil, fmt.Errorf("encode spec: %w", err)
 	}
 	labels := map[string]string{LabelInstance: d.cfg.Instance, LabelTask: labelValue(spec.ID)}
+	maps.Copy(labels, groupLabels(spec))
 	annotations := map[string]string{annotationSpec: string(raw)}
 	for k, v := range spec.Labels {
 		// Task labels (ECS cluster, service, revision, task ARN) become
