@@ -28,6 +28,7 @@ import (
 	"k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/tools/clientcmd"
 
+	"github.com/cutover/cutover/internal/runtime/kubernetes"
 	"github.com/cutover/cutover/internal/runtime/kubernetes/kubetest"
 )
 
@@ -237,6 +238,10 @@ func TestKubernetesInCluster(t *testing.T) {
 	if len(tasks) != 1 {
 		t.Fatalf("task pods %v, want one", tasks)
 	}
+	// The Role lets the server make the service revision's object.
+	if revs := revisionObjects(t, cs, ns); len(revs) != 1 {
+		t.Errorf("revision objects %v, want web's one", revs)
+	}
 
 	// The task's log, through the server (pods/log).
 	task := path(aws("ecs", "list-tasks", "--cluster", "demo", "--service-name", "web"), "taskArns", 0).(string)
@@ -252,9 +257,25 @@ func TestKubernetesInCluster(t *testing.T) {
 	aws("ecs", "update-service", "--cluster", "demo", "--service", "web", "--desired-count", "0")
 	aws("ecs", "delete-service", "--cluster", "demo", "--service", "web")
 	eventually(t, 60*time.Second, "no task pod left", func() bool { return len(taskPods(t, cs, ns)) == 0 })
+	eventually(t, 10*time.Second, "no revision object left", func() bool { return len(revisionObjects(t, cs, ns)) == 0 })
 	if l := serverLog(); strings.Contains(l, "forbidden") {
 		t.Errorf("the server was refused something:\n%s", l)
 	}
+}
+
+// revisionObjects returns the names of service web's revision objects
+// (ControllerRevisions) in ns.
+func revisionObjects(t *testing.T, cs k8s.Interface, ns string) []string {
+	t.Helper()
+	list, err := cs.AppsV1().ControllerRevisions(ns).List(context.Background(), metav1.ListOptions{LabelSelector: kubernetes.LabelService + "=web"})
+	if err != nil {
+		t.Fatalf("list revision objects: %v", err)
+	}
+	var names []string
+	for _, r := range list.Items {
+		names = append(names, r.Name)
+	}
+	return names
 }
 
 // serverPod returns the cutover server's pod in ns (the newest).

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
@@ -46,6 +47,30 @@ func servicePods(t *testing.T, cs k8s.Interface, s *server, match ...string) map
 	return pods
 }
 
+// serviceRevisions lists the revision objects (ControllerRevisions) of
+// service web of the server's kubernetes runtime.
+func serviceRevisions(t *testing.T, cs k8s.Interface, s *server) []appsv1.ControllerRevision {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	list, err := cs.AppsV1().ControllerRevisions("default").List(ctx, metav1.ListOptions{
+		LabelSelector: kubernetes.LabelInstance + "=" + s.dockerNamespace() + "," + kubernetes.LabelService + "=web"})
+	if err != nil {
+		t.Fatalf("list revision objects: %v", err)
+	}
+	return list.Items
+}
+
+// ownedByOne reports whether every pod is owned by rev, and only by it.
+func ownedByOne(pods map[string]corev1.Pod, rev appsv1.ControllerRevision) bool {
+	for _, p := range pods {
+		if len(p.OwnerReferences) != 1 || p.OwnerReferences[0].UID != rev.UID || p.Labels[kubernetes.LabelRevision] != rev.Labels[kubernetes.LabelRevision] {
+			return false
+		}
+	}
+	return true
+}
+
 // removePods is the kubernetes runtime's safety net, as removeContainers
 // is Docker's: it deletes every pod of the server's instance at once,
 // finalizer and all.
@@ -66,6 +91,8 @@ func removePods(t *testing.T, cs k8s.Interface, s *server) {
 		_, _ = pods.Patch(ctx, p.Name, types.MergePatchType, []byte(`{"metadata":{"finalizers":null}}`), metav1.PatchOptions{})
 		_ = pods.Delete(ctx, p.Name, metav1.DeleteOptions{GracePeriodSeconds: new(int64)})
 	}
+	_ = cs.AppsV1().ControllerRevisions("default").DeleteCollection(ctx, metav1.DeleteOptions{},
+		metav1.ListOptions{LabelSelector: kubernetes.LabelInstance + "=" + instance})
 }
 
 // TestKubernetesBlueGreenWithHooks deploys a BLUE_GREEN service of two
@@ -125,8 +152,14 @@ func TestKubernetesBlueGreenWithHooks(t *testing.T) {
 		}
 	}
 	// Each task is a pod, and its web port is bound at the pod's IP.
-	if pods := servicePods(t, cs, s, labelTDRev+"=1"); len(pods) != 2 {
-		t.Fatalf("v1 runs in pods %v, want two", slices.Sorted(maps.Keys(pods)))
+	v1Pods := servicePods(t, cs, s, labelTDRev+"=1")
+	if len(v1Pods) != 2 {
+		t.Fatalf("v1 runs in pods %v, want two", slices.Sorted(maps.Keys(v1Pods)))
+	}
+	// The service revision is a ControllerRevision owning its pods.
+	blue := serviceRevisions(t, cs, s)
+	if len(blue) != 1 || !ownedByOne(v1Pods, blue[0]) {
+		t.Fatalf("v1's revision objects %+v, want one, owning v1's pods", blue)
 	}
 	tasks := s.mustAWS("ecs", "describe-tasks", "--cluster", "demo", "--tasks",
 		path(s.mustAWS("ecs", "list-tasks", "--cluster", "demo", "--service-name", "web"), "taskArns", 0).(string))
@@ -207,7 +240,18 @@ func TestKubernetesBlueGreenWithHooks(t *testing.T) {
 
 	// The blue pods are gone, finalizers lifted; v2's two run.
 	eventually(t, 60*time.Second, "no pod of v1 left", func() bool { return len(servicePods(t, cs, s, labelTDRev+"=1")) == 0 })
-	if pods := servicePods(t, cs, s, labelTDRev+"=2"); len(pods) != 2 {
-		t.Errorf("v2 runs in pods %v, want two", slices.Sorted(maps.Keys(pods)))
+	v2Pods := servicePods(t, cs, s, labelTDRev+"=2")
+	if len(v2Pods) != 2 {
+		t.Errorf("v2 runs in pods %v, want two", slices.Sorted(maps.Keys(v2Pods)))
+	}
+	// The blue revision's object went with its last pod; the green one's
+	// owns v2's pods.
+	var green []appsv1.ControllerRevision
+	eventually(t, 10*time.Second, "only one revision object left", func() bool {
+		green = serviceRevisions(t, cs, s)
+		return len(green) == 1
+	})
+	if len(green) != 1 || green[0].UID == blue[0].UID || !ownedByOne(v2Pods, green[0]) {
+		t.Errorf("after the deployment revision objects %+v, want only v2's (not v1's %s), owning v2's pods", green, blue[0].Name)
 	}
 }

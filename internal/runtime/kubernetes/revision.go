@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -232,19 +233,27 @@ func (d *Driver) releaseRevision(ctx context.Context, pod *corev1.Pod) error {
 }
 
 // dropRevisionIfUnused deletes the revision object owner unless a pod
-// other than except names it: one the informer holds (the driver's own
-// creations included), or one a fresh list of the pods labelled with
-// the revision's labels finds (the informer may lag). The caller holds
-// the revision's lock alone, so no Start gives it a new pod meanwhile.
+// other than except, and not let go of, names it: one the informer holds
+// (the driver's own creations included), or one a fresh list of the
+// pods labelled with the revision's labels finds (the informer may
+// lag). The caller holds the revision's lock alone, so no Start gives
+// it a new pod meanwhile.
 func (d *Driver) dropRevisionIfUnused(ctx context.Context, owner metav1.OwnerReference, podLabels map[string]string, except types.UID) error {
+	uses := func(p *corev1.Pod) bool {
+		// A pod released by Remove lingers while the kubelet finishes
+		// with it, but goes whatever becomes of its owner.
+		released := d.removed[p.UID] || p.DeletionTimestamp != nil && !slices.Contains(p.Finalizers, finalizer)
+		return p.UID != except && !released && ownedBy(p, owner.UID)
+	}
 	d.mu.Lock()
+	used := false
 	for _, p := range d.pods {
-		if p.UID != except && !d.removed[p.UID] && ownedBy(p, owner.UID) {
-			d.mu.Unlock()
-			return nil
-		}
+		used = used || uses(p)
 	}
 	d.mu.Unlock()
+	if used {
+		return nil
+	}
 	sel := labels.Set{LabelInstance: d.cfg.Instance}
 	for _, k := range []string{LabelCluster, LabelService, LabelRevision} {
 		if v, ok := podLabels[k]; ok {
@@ -255,10 +264,11 @@ func (d *Driver) dropRevisionIfUnused(ctx context.Context, owner metav1.OwnerRef
 	if err != nil {
 		return fmt.Errorf("kubernetes: list the pods of revision object %s: %w", owner.Name, err)
 	}
-	for i := range pods.Items {
-		if p := &pods.Items[i]; p.UID != except && ownedBy(p, owner.UID) {
-			return nil
-		}
+	d.mu.Lock()
+	used = slices.ContainsFunc(pods.Items, func(p corev1.Pod) bool { return uses(&p) })
+	d.mu.Unlock()
+	if used {
+		return nil
 	}
 	err = d.cs.AppsV1().ControllerRevisions(d.cfg.Namespace).Delete(ctx, owner.Name, metav1.DeleteOptions{
 		// Another object of the name is another revision's lifetime.

@@ -136,12 +136,24 @@ func TestRevisionObjects(t *testing.T) {
 		t.Errorf("task without a revision: %+v, want one pod without owner or revision label", got)
 	}
 
-	// Revision 1 lives until its last pod is removed.
-	stopRemove(t, d, "a1")
+	// Revision 1 lives until its last pod is removed, though the pod
+	// removed before lingers while the kubelet finishes with it.
+	for _, id := range []string{"a1", "a2"} {
+		if err := d.Stop(ctx, id); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitFor(t, d, "a1", runtime.StateStopped)
+	waitFor(t, d, "a2", runtime.StateStopped)
+	if err := d.Remove(ctx, "a1"); err != nil {
+		t.Fatal(err)
+	}
 	if _, ok := revisions(t, cs, d)[1]; !ok {
 		t.Fatal("revision 1's object went with its first pod, not its last")
 	}
-	stopRemove(t, d, "a2")
+	if err := d.Remove(ctx, "a2"); err != nil {
+		t.Fatal(err)
+	}
 	revs = revisions(t, cs, d)
 	if _, ok := revs[1]; ok {
 		t.Error("revision 1's object outlived its last pod")
