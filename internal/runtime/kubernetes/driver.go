@@ -171,8 +171,11 @@ func (d *Driver) runInformer(ctx context.Context) {
 	go func() {
 		if !cache.WaitForCacheSync(ctx.Done(), inf.HasSynced) {
 			d.syncErr = fmt.Errorf("%w: kubernetes: pod informer did not sync", runtime.ErrUnavailable)
+			close(d.synced)
+			return
 		}
 		close(d.synced)
+		d.sweepRevisions(ctx)
 	}()
 }
 

@@ -279,3 +279,24 @@ func (d *Driver) dropRevisionIfUnused(ctx context.Context, owner metav1.OwnerRef
 	}
 	return nil
 }
+
+// sweepRevisions deletes the instance's revision objects that no pod
+// names: those a control plane left when it stopped between releasing a
+// revision's last pod and deleting its object. It runs once the
+// informer holds every pod.
+func (d *Driver) sweepRevisions(ctx context.Context) {
+	list, err := d.cs.AppsV1().ControllerRevisions(d.cfg.Namespace).List(ctx, metav1.ListOptions{LabelSelector: d.selector()})
+	if err != nil {
+		d.log.Warn("list the revision objects left unused", "namespace", d.cfg.Namespace, "err", err)
+		return
+	}
+	for _, r := range list.Items {
+		l := d.revisionLock(r.Name)
+		l.Lock()
+		err := d.dropRevisionIfUnused(ctx, metav1.OwnerReference{Name: r.Name, UID: r.UID}, r.Labels, "")
+		l.Unlock()
+		if err != nil {
+			d.log.Warn("delete a revision object left unused", "revision", r.Name, "err", err)
+		}
+	}
+}

@@ -229,3 +229,48 @@ func TestRevisionRace(t *testing.T) {
 		t.Errorf("revision objects left: %+v", revs)
 	}
 }
+
+// TestRevisionSweep: a restarted driver deletes the revision objects of
+// its instance that no pod names (left by a control plane stopped
+// between releasing a revision's last pod and deleting its object), and
+// keeps those that own pods.
+func TestRevisionSweep(t *testing.T) {
+	old, cs := revisionDriver(t)
+	ctx := context.Background()
+	if _, err := old.Start(ctx, serviceTask(t, "kept", "5")); err != nil {
+		t.Fatal(err)
+	}
+	kept := revisions(t, cs, old)[5]
+	stray := kept.DeepCopy()
+	stray.ObjectMeta = metav1.ObjectMeta{Name: "r-web-6-stray", Labels: map[string]string{
+		kubernetes.LabelInstance: old.Instance(), kubernetes.LabelCluster: "default", kubernetes.LabelService: "web", kubernetes.LabelRevision: "6"}}
+	stray.Revision = 6
+	if _, err := cs.AppsV1().ControllerRevisions("default").Create(ctx, stray, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	_ = old.Close()
+
+	d, err := kubernetes.New(kubernetes.Config{Kubeconfig: kubetest.Cluster(t), Instance: old.Instance(), PullPolicy: corev1.PullNever})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = d.Close() })
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		revs := revisions(t, cs, d)
+		if _, ok := revs[6]; !ok {
+			if r, ok := revs[5]; !ok || r.UID != kept.UID {
+				t.Fatalf("revision objects %+v: the one owning a pod was deleted", revs)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the unused revision object was left")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	stopRemove(t, d, "kept")
+	if revs := revisions(t, cs, d); len(revs) != 0 {
+		t.Errorf("revision objects left: %+v", revs)
+	}
+}
