@@ -133,12 +133,8 @@ func TestKubernetesBlueGreenWithHooks(t *testing.T) {
 	s = startServer(t, "--config", cfg, "--kubeconfig", kubeconfig)
 	s.mustAWS("ecs", "create-cluster", "--cluster-name", "demo", "--tags", "key=cutover:runtime,value=kubernetes")
 
-	// The test app answers its health checks on /healthz.
 	lbs, prod, test := blueGreenLB(t, s)
-	for _, name := range []string{"blue", "green"} {
-		tg := path(s.mustAWS("elbv2", "describe-target-groups", "--names", name), "TargetGroups", 0, "TargetGroupArn").(string)
-		s.mustAWS("elbv2", "modify-target-group", "--target-group-arn", tg, "--health-check-path", "/healthz")
-	}
+	checkHealthz(t, s)
 	version := func(url string) string { return url + "env/VERSION" }
 
 	s.mustAWS("ecs", "register-task-definition", "--cli-input-json", dockerTaskDef(t, "v1", image))
