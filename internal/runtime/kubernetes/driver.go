@@ -70,6 +70,7 @@ type Driver struct {
 	healthy  map[string]bool    // pod UID/container names that passed their check
 	starting map[string]*sync.Mutex
 	revLocks map[string]*sync.RWMutex // by revision object name: see revisionLock
+	sweepAge time.Duration            // sweepAge when the driver was made
 	warned   string                   // the last failure to list or watch the pods logged as a warning
 }
 
@@ -132,6 +133,7 @@ func NewWithClient(cfg Config, cs kubernetes.Interface) *Driver {
 		healthy:  make(map[string]bool),
 		starting: make(map[string]*sync.Mutex),
 		revLocks: make(map[string]*sync.RWMutex),
+		sweepAge: sweepAge,
 	}
 	d.runInformer(ctx)
 	return d

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -280,10 +281,16 @@ func (d *Driver) dropRevisionIfUnused(ctx context.Context, owner metav1.OwnerRef
 	return nil
 }
 
+// sweepAge is how old a revision object must be for sweepRevisions to
+// delete it. Another server's driver on the same instance (a leader,
+// with this one following it) may have just created one whose first pod
+// it is about to create: the lock that guards that is in its process.
+var sweepAge = time.Minute
+
 // sweepRevisions deletes the instance's revision objects that no pod
 // names: those a control plane left when it stopped between releasing a
 // revision's last pod and deleting its object. It runs once the
-// informer holds every pod.
+// informer holds every pod, and leaves objects younger than sweepAge.
 func (d *Driver) sweepRevisions(ctx context.Context) {
 	list, err := d.cs.AppsV1().ControllerRevisions(d.cfg.Namespace).List(ctx, metav1.ListOptions{LabelSelector: d.selector()})
 	if err != nil {
@@ -291,6 +298,9 @@ func (d *Driver) sweepRevisions(ctx context.Context) {
 		return
 	}
 	for _, r := range list.Items {
+		if time.Since(r.CreationTimestamp.Time) < d.sweepAge {
+			continue
+		}
 		l := d.revisionLock(r.Name)
 		l.Lock()
 		err := d.dropRevisionIfUnused(ctx, metav1.OwnerReference{Name: r.Name, UID: r.UID}, r.Labels, "")

@@ -250,6 +250,22 @@ func TestRevisionSweep(t *testing.T) {
 	}
 	_ = old.Close()
 
+	// The stray is new: a driver leaves it, in case another server's
+	// is about to give it its first pod; once old enough, it goes.
+	young, err := kubernetes.New(kubernetes.Config{Kubeconfig: kubetest.Cluster(t), Instance: old.Instance(), PullPolicy: corev1.PullNever})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := young.List(ctx); err != nil { // the informer has synced
+		t.Fatal(err)
+	}
+	time.Sleep(time.Second) // the sweep runs just after the informer synced
+	if _, ok := revisions(t, cs, young)[6]; !ok {
+		t.Fatal("a revision object less than a minute old was swept")
+	}
+	_ = young.Close()
+	defer kubernetes.SetSweepAge(0)()
+
 	d, err := kubernetes.New(kubernetes.Config{Kubeconfig: kubetest.Cluster(t), Instance: old.Instance(), PullPolicy: corev1.PullNever})
 	if err != nil {
 		t.Fatal(err)
