@@ -111,8 +111,14 @@ func TestFailoverUnderLoad(t *testing.T) {
 		})
 		return lead, other
 	}
-	if l, o := leader(); role(o) != "follower" {
+	l, o := leader()
+	if role(o) != "follower" {
 		t.Fatalf("%s leads and %s is %q, want a follower", l.addr, o.addr, role(o))
+	}
+	for s, want := range map[*server]string{l: "cutover_leader 1\n", o: "cutover_leader 0\n"} {
+		if m, err := get(s.url() + "/metrics"); err != nil || !strings.Contains(m, want) {
+			t.Errorf("%s's metrics do not say %q (%v)", s.addr, want, err)
+		}
 	}
 
 	// Set up through b, whichever leads: a follower forwards writes.

@@ -43,6 +43,8 @@ type observability struct {
 	apiSeconds  *prometheus.HistogramVec
 	hookSeconds *prometheus.HistogramVec
 	hookTotal   *prometheus.CounterVec
+	// leader is 1 while this server leads (leader.go).
+	leader prometheus.Gauge
 }
 
 // newObservability reads the load balancer's counters from src into
@@ -68,13 +70,17 @@ func newObservability(st store.Store, src lbmetrics.Source, mstore *metrics.Stor
 			Name: "cutover_hook_invocations_total",
 			Help: "Lifecycle hook invocations, by kind of hook target and outcome (ok: a reply, error: none).",
 		}, []string{"kind", "outcome"}),
+		leader: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "cutover_leader",
+			Help: "1 while this server leads the control plane (runs the controller, invokes hooks); 0 while it follows another server on the same store.",
+		}),
 	}
 	for _, c := range []prometheus.Collector{
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		lbm.Prometheus(),
 		deploymentsCollector{st: st},
-		o.apiSeconds, o.hookSeconds, o.hookTotal,
+		o.apiSeconds, o.hookSeconds, o.hookTotal, o.leader,
 	} {
 		if err := o.reg.Register(c); err != nil {
 			return nil, fmt.Errorf("register metrics: %w", err)

@@ -176,7 +176,11 @@ func Run(ctx context.Context, cfg Config) error {
 	lead := func(ctx context.Context) {
 		c := controller.New(ctlCfg)
 		ctl.p.Store(c)
-		defer ctl.p.Store(nil)
+		obs.leader.Set(1)
+		defer func() {
+			ctl.p.Store(nil)
+			obs.leader.Set(0)
+		}()
 		var wg sync.WaitGroup
 		wg.Go(func() { c.Run(ctx) })
 		wg.Go(func() { evs.Deliver(ctx) })
