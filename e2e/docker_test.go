@@ -65,6 +65,27 @@ func dockerTaskDef(t *testing.T, version, image string) string {
 	return "file://" + f
 }
 
+// imageService creates the blue/green load balancer (checkHealthz) and
+// the service web of two tasks running the test app's image at v1 in the
+// cluster demo, deployed BLUE_GREEN, and checks that both listeners
+// answer v1. It returns the URLs at which the production and test
+// listeners answer the app's VERSION.
+func imageService(t *testing.T, s *server, image string) (prod, test string) {
+	t.Helper()
+	lbs, prod, test := blueGreenLB(t, s)
+	checkHealthz(t, s)
+	prod, test = prod+"env/VERSION", test+"env/VERSION"
+	s.mustAWS("ecs", "register-task-definition", "--cli-input-json", dockerTaskDef(t, "v1", image))
+	svc := s.mustAWS("ecs", "create-service", "--cluster", "demo", "--service-name", "web", "--task-definition", "web:1",
+		"--desired-count", "2", "--load-balancers", lbs, "--deployment-configuration", `{"strategy":"BLUE_GREEN","bakeTimeInMinutes":0}`,
+		"--health-check-grace-period-seconds", "60")
+	untilStatus(t, s, path(svc, "service", "currentServiceDeployment").(string), "SUCCESSFUL", 120*time.Second)
+	for _, u := range []string{prod, test} {
+		eventually(t, 10*time.Second, u+" answering v1", func() bool { return sample(u, 4)["v1"] == 4 })
+	}
+	return prod, test
+}
+
 // checkHealthz points the health checks of blueGreenLB's target groups
 // at /healthz, which the test app's image answers.
 func checkHealthz(t *testing.T, s *server) {
@@ -126,22 +147,9 @@ func TestDockerBlueGreenSurvivesKill9(t *testing.T) {
 	}
 	s.mustAWS("ecs", "create-cluster", "--cluster-name", "demo", "--tags", "key=cutover:runtime,value=docker")
 
-	lbs, prod, test := blueGreenLB(t, s)
-	checkHealthz(t, s)
-	version := func(url string) string { return url + "env/VERSION" }
+	prod, _ := imageService(t, s, image)
 
-	s.mustAWS("ecs", "register-task-definition", "--cli-input-json", dockerTaskDef(t, "v1", image))
-	svc := s.mustAWS("ecs", "create-service", "--cluster", "demo", "--service-name", "web", "--task-definition", "web:1",
-		"--desired-count", "2", "--load-balancers", lbs, "--deployment-configuration", `{"strategy":"BLUE_GREEN","bakeTimeInMinutes":0}`,
-		"--health-check-grace-period-seconds", "60")
-	untilStatus(t, s, path(svc, "service", "currentServiceDeployment").(string), "SUCCESSFUL", 90*time.Second)
-	for _, u := range []string{prod, test} {
-		if got := sample(version(u), 4); got["v1"] != 4 {
-			t.Fatalf("v1 deployed: %s answers %v", u, got)
-		}
-	}
-
-	stop := loadPhase(t, version(prod))
+	stop := loadPhase(t, prod)
 	s.mustAWS("ecs", "register-task-definition", "--cli-input-json", dockerTaskDef(t, "v2", image))
 	arn, _ := updateService(t, s, "web:2", `{"strategy":"BLUE_GREEN","bakeTimeInMinutes":0,
 		"lifecycleHooks":[{"targetType":"PAUSE","lifecycleStages":["POST_PRODUCTION_TRAFFIC_SHIFT"]}]}`)
@@ -169,7 +177,7 @@ func TestDockerBlueGreenSurvivesKill9(t *testing.T) {
 		}
 		return hookID != ""
 	})
-	if got := sample(version(prod), 10); got["v2"] != 10 {
+	if got := sample(prod, 10); got["v2"] != 10 {
 		t.Fatalf("after the production traffic shift production answers %v, want v2 only", got)
 	}
 	s.kill9()
@@ -177,7 +185,7 @@ func TestDockerBlueGreenSurvivesKill9(t *testing.T) {
 	s.mustAWS("ecs", "continue-service-deployment", "--service-deployment-arn", arn, "--hook-id", hookID, "--action", "CONTINUE")
 	untilStatus(t, s, arn, "SUCCESSFUL", 90*time.Second)
 	checkLoad(t, "during the update to v2", stop(), "v1", "v2")
-	if got := sample(version(prod), 10); got["v2"] != 10 {
+	if got := sample(prod, 10); got["v2"] != 10 {
 		t.Errorf("after the deployment production answers %v, want v2 only", got)
 	}
 

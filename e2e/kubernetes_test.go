@@ -133,20 +133,7 @@ func TestKubernetesBlueGreenWithHooks(t *testing.T) {
 	s = startServer(t, "--config", cfg, "--kubeconfig", kubeconfig)
 	s.mustAWS("ecs", "create-cluster", "--cluster-name", "demo", "--tags", "key=cutover:runtime,value=kubernetes")
 
-	lbs, prod, test := blueGreenLB(t, s)
-	checkHealthz(t, s)
-	version := func(url string) string { return url + "env/VERSION" }
-
-	s.mustAWS("ecs", "register-task-definition", "--cli-input-json", dockerTaskDef(t, "v1", image))
-	svc := s.mustAWS("ecs", "create-service", "--cluster", "demo", "--service-name", "web", "--task-definition", "web:1",
-		"--desired-count", "2", "--load-balancers", lbs, "--deployment-configuration", `{"strategy":"BLUE_GREEN","bakeTimeInMinutes":0}`,
-		"--health-check-grace-period-seconds", "60")
-	untilStatus(t, s, path(svc, "service", "currentServiceDeployment").(string), "SUCCESSFUL", 120*time.Second)
-	for _, u := range []string{prod, test} {
-		if got := sample(version(u), 4); got["v1"] != 4 {
-			t.Fatalf("v1 deployed: %s answers %v", u, got)
-		}
-	}
+	prod, test := imageService(t, s, image)
 	// Each task is a pod, and its web port is bound at the pod's IP.
 	v1Pods := servicePods(t, cs, s, labelTDRev+"=1")
 	if len(v1Pods) != 2 {
@@ -172,7 +159,7 @@ func TestKubernetesBlueGreenWithHooks(t *testing.T) {
 	// v2, with a URL hook that holds the deployment before production
 	// moves.
 	hook.setHold(func(ev map[string]any) bool { return ev["lifecycleStage"] == "PRE_PRODUCTION_TRAFFIC_SHIFT" })
-	stop := loadPhase(t, version(prod))
+	stop := loadPhase(t, prod)
 	s.mustAWS("ecs", "register-task-definition", "--cli-input-json", dockerTaskDef(t, "v2", image))
 	arn, _ := updateService(t, s, "web:2", fmt.Sprintf(`{"strategy":"BLUE_GREEN","bakeTimeInMinutes":0,
 		"lifecycleHooks":[{"hookTargetArn":%q,"lifecycleStages":["POST_TEST_TRAFFIC_SHIFT","PRE_PRODUCTION_TRAFFIC_SHIFT"]}]}`, hookSrv.URL+"/hook"))
@@ -192,10 +179,10 @@ func TestKubernetesBlueGreenWithHooks(t *testing.T) {
 		}
 		return held() > 0
 	})
-	if got := sample(version(test), 10); got["v2"] != 10 {
+	if got := sample(test, 10); got["v2"] != 10 {
 		t.Errorf("while the hook holds, the test listener answers %v, want v2 only", got)
 	}
-	if got := sample(version(prod), 10); got["v1"] != 10 {
+	if got := sample(prod, 10); got["v1"] != 10 {
 		t.Errorf("while the hook holds, production answers %v, want v1 only", got)
 	}
 
@@ -222,7 +209,7 @@ func TestKubernetesBlueGreenWithHooks(t *testing.T) {
 	hook.setHold(nil)
 	untilStatus(t, s, arn, "SUCCESSFUL", 120*time.Second)
 	checkLoad(t, "during the update to v2", stop(), "v1", "v2")
-	if got := sample(version(prod), 10); got["v2"] != 10 {
+	if got := sample(prod, 10); got["v2"] != 10 {
 		t.Errorf("after the deployment production answers %v, want v2 only", got)
 	}
 	stages := map[string]bool{}

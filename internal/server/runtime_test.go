@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -15,6 +14,7 @@ import (
 	"time"
 
 	"github.com/cutover/cutover/internal/runtime"
+	"github.com/cutover/cutover/internal/runtime/kubernetes/kubetest"
 	"github.com/cutover/cutover/internal/state"
 	"github.com/cutover/cutover/internal/store/bolt"
 )
@@ -22,17 +22,7 @@ import (
 func TestNewDrivers(t *testing.T) {
 	// A kubeconfig of an API server nobody serves: the kubernetes driver
 	// is made all the same, and answers that it is unavailable.
-	down := filepath.Join(t.TempDir(), "kubeconfig")
-	err := os.WriteFile(down, []byte(`apiVersion: v1
-kind: Config
-clusters: [{name: down, cluster: {server: "https://127.0.0.1:1"}}]
-users: [{name: u, user: {token: t}}]
-contexts: [{name: down, context: {cluster: down, user: u}}]
-current-context: down
-`), 0o600)
-	if err != nil {
-		t.Fatal(err)
-	}
+	down := kubetest.DownKubeconfig(t)
 	tests := []struct {
 		name       string
 		runtime    string

@@ -3,13 +3,12 @@ package kubernetes_test
 import (
 	"context"
 	"errors"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/cutover/cutover/internal/runtime"
 	"github.com/cutover/cutover/internal/runtime/kubernetes"
+	"github.com/cutover/cutover/internal/runtime/kubernetes/kubetest"
 	"github.com/cutover/cutover/internal/runtime/runtimetest"
 )
 
@@ -24,17 +23,7 @@ func TestUnavailable(t *testing.T) {
 		t.Errorf("New without a kubeconfig, outside a pod = %v, want ErrNoConfig", err)
 	}
 
-	kubeconfig := filepath.Join(t.TempDir(), "kubeconfig")
-	err := os.WriteFile(kubeconfig, []byte(`apiVersion: v1
-kind: Config
-clusters: [{name: down, cluster: {server: "https://127.0.0.1:1"}}]
-users: [{name: u, user: {token: t}}]
-contexts: [{name: down, context: {cluster: down, user: u}}]
-current-context: down
-`), 0o600)
-	if err != nil {
-		t.Fatal(err)
-	}
+	kubeconfig := kubetest.DownKubeconfig(t)
 	d, err := kubernetes.New(kubernetes.Config{Kubeconfig: kubeconfig, Logger: runtimetest.Logger(t)})
 	if err != nil {
 		t.Fatalf("New with an API server that is down: %v", err)

@@ -180,3 +180,21 @@ func script(name string, args ...string) (stdout, stderr string, err error) {
 	}
 	return out.String(), errOut.String(), nil
 }
+
+// DownKubeconfig writes a kubeconfig naming an API server that nobody
+// serves (127.0.0.1:1) and returns its path: a cluster that is down.
+func DownKubeconfig(t testing.TB) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "kubeconfig")
+	err := os.WriteFile(path, []byte(`apiVersion: v1
+kind: Config
+clusters: [{name: down, cluster: {server: "https://127.0.0.1:1"}}]
+users: [{name: u, user: {token: t}}]
+contexts: [{name: down, context: {cluster: down, user: u}}]
+current-context: down
+`), 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
